@@ -1,0 +1,326 @@
+"""The configuration: frozen dataclasses, presets, TOML loading and validation.
+
+Precedence, lowest to highest: built-in defaults, ``--preset``, the config
+file, then each ``--set KEY=VALUE`` in command-line order. Everything is
+validated before any stage runs; a mistake raises :class:`ConfigError` naming
+the key and the valid choices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+
+def _f(default: Any, doc: str, check: str | None = None, choices: tuple = ()) -> Any:
+    """A dataclass field carrying its one-line doc, range check and choices."""
+    kwargs: dict[str, Any] = {"metadata": {"doc": doc, "check": check, "choices": choices}}
+    if isinstance(default, (dict, list)):
+        kwargs["default_factory"] = lambda: type(default)(default)
+    else:
+        kwargs["default"] = default
+    return field(**kwargs)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    source: str = _f("auto", "auto | openml:NAME | idx:DIR | npz:FILE | digits")
+
+
+@dataclass(frozen=True)
+class NormalizeConfig:
+    standardize: bool = _f(False, "after scaling to [0, 1], subtract the training mean and divide by its std")
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    scheme: str = _f("official", "official: keep the source's test set; random: one seeded 80/20 split",
+                     choices=("official", "random"))
+    val_size: float = _f(0.1, "fraction of the training rows held out for validation (official scheme)",
+                         check="fraction")
+    test_size: float = _f(0.2, "held-out fraction for the random scheme and for sources without a test set",
+                          check="fraction")
+    seed: int = _f(42, "seed of every split (scikit-learn random_state)", check="nonnegative")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden: tuple = _f((64,), "widths of the hidden layers, e.g. [128, 64]", check="widths")
+    activation: str = _f("relu", "activation plugin of the hidden layers (see `pipeline plugins`)")
+    init: str = _f("he_normal", "initializer plugin of the weights (biases start at zero)")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    optimizer: str = _f("momentum", "optimizer plugin (see `pipeline plugins`)")
+    lr: float = _f(0.05, "initial learning rate", check="positive")
+    epochs: int = _f(20, "number of passes over the training rows", check="positive")
+    batch_size: int | str = _f(128, 'rows per gradient step, or "full" for full-batch gradient descent',
+                               check="batch")
+    weight_decay: float = _f(0.0, "L2 penalty on the weights (not the biases)", check="nonnegative")
+    schedule: str = _f("cosine", "learning-rate schedule", choices=("constant", "step", "cosine"))
+    step_size: int = _f(10, "step schedule: epochs between two decays", check="positive")
+    gamma: float = _f(0.1, "step schedule: factor applied at each decay", check="fraction")
+    patience: int = _f(0, "early stopping: epochs without a better val loss before stopping (0 = off)",
+                       check="nonnegative")
+    seed: int = _f(42, "seed of the weight initialisation and of the batch shuffling", check="nonnegative")
+    optimizer_options: dict = _f({}, "extra keyword options for the optimizer, e.g. {nesterov = true}")
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    batch_size: int = _f(4096, "rows per forward pass while evaluating (memory, not results)",
+                         check="positive")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration, one frozen dataclass per section."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+    def get(self, dotted: str) -> Any:
+        """Value of ``"section.key"``."""
+        section, key = dotted.split(".", 1)
+        return getattr(getattr(self, section), key)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain nested dict (lists instead of tuples), as written to run.json."""
+        return {s.name: {k: _plain(v) for k, v in dataclasses.asdict(getattr(self, s.name)).items()}
+                for s in dataclasses.fields(self)}
+
+    def flat(self) -> dict[str, Any]:
+        """``{"section.key": value}`` for every key."""
+        return {f"{s}.{k}": v for s, keys in self.to_dict().items() for k, v in keys.items()}
+
+
+#: Named bundles of settings applied on top of the defaults.
+PRESETS: dict[str, dict[str, Any]] = {
+    # The original tutorial, exactly: 784-64-10, ReLU, N(0, 0.01) weights from the
+    # legacy global RNG seeded with 42, full-batch gradient descent, lr 0.1,
+    # 100 epochs, one random 80/20 split with random_state=42.
+    "seed": {
+        "split.scheme": "random", "split.test_size": 0.2, "split.seed": 42,
+        "model.hidden": [64], "model.activation": "relu", "model.init": "normal",
+        "train.optimizer": "sgd", "train.lr": 0.1, "train.epochs": 100, "train.batch_size": "full",
+        "train.weight_decay": 0.0, "train.schedule": "constant", "train.patience": 0, "train.seed": 42,
+        "normalize.standardize": False,
+    },
+}
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _section_types() -> dict[str, type]:
+    return {f.name: f.type if isinstance(f.type, type) else globals()[f.type] for f in dataclasses.fields(Config)}
+
+
+def _fields_of(section: str) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(_section_types()[section])}
+
+
+def all_keys() -> list[str]:
+    """Every valid ``section.key``."""
+    return [f"{s}.{k}" for s in _section_types() for k in _fields_of(s)]
+
+
+def key_doc(dotted: str) -> str:
+    """The one-line description of a key."""
+    section, key = dotted.split(".", 1)
+    return _fields_of(section)[key].metadata["doc"]
+
+
+def _suggest(name: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _split_key(dotted: str) -> tuple[str, str]:
+    sections = list(_section_types())
+    if "." not in dotted:
+        raise ConfigError(f"config key '{dotted}' must look like section.key; sections: {', '.join(sections)}")
+    section, key = dotted.split(".", 1)
+    if section not in sections:
+        raise ConfigError(f"unknown config section '{section}'{_suggest(section, sections)}; "
+                          f"valid sections: {', '.join(sections)}")
+    keys = list(_fields_of(section))
+    if key not in keys:
+        raise ConfigError(f"unknown config key '{dotted}'{_suggest(dotted, all_keys())}; "
+                          f"valid keys in [{section}]: {', '.join(keys)}")
+    return section, key
+
+
+def parse_value(text: str) -> Any:
+    """Parse a ``--set`` value as a TOML value; a bare word is taken as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """Split ``"train.lr=0.05"`` into ``("train.lr", 0.05)``."""
+    if "=" not in text:
+        raise ConfigError(f"--set expects KEY=VALUE, got '{text}' (e.g. --set train.lr=0.05)")
+    key, value = text.split("=", 1)
+    return key.strip(), parse_value(value.strip())
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read a config file into ``{"section.key": value}``."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file '{path}' does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file '{path}' cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file '{path}' is not valid TOML: {exc}") from None
+    flat: dict[str, Any] = {}
+    for section, keys in data.items():
+        if not isinstance(keys, dict):
+            raise ConfigError(f"config file '{path}': '{section}' must be a [section] table of keys")
+        for key, value in keys.items():
+            flat[f"{section}.{key}"] = value
+    return flat
+
+
+def _type_name(value: Any) -> str:
+    return "a string" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
+
+
+def _coerce(dotted: str, fld: dataclasses.Field, value: Any) -> Any:
+    """Check the type of one value and convert it to the field's Python type."""
+    default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
+    check = fld.metadata["check"]
+    if check == "batch":
+        if value == "full" or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ConfigError(f"{dotted} must be a positive integer or \"full\", got {value!r}")
+    if check == "widths":
+        if (isinstance(value, list) and value
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+            return tuple(value)
+        raise ConfigError(f"{dotted} must be a non-empty list of positive integers such as [64] "
+                          f"or [128, 64], got {value!r}")
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, type(default))
+    if not ok:
+        raise ConfigError(f"{dotted} must be {type(default).__name__} (like {_plain(default)!r}), "
+                          f"got {_type_name(value)}")
+    return value
+
+
+_RANGES = {
+    "positive": (lambda v: v > 0, "greater than 0"),
+    "nonnegative": (lambda v: v >= 0, "0 or more"),
+    "fraction": (lambda v: 0 < v < 1, "strictly between 0 and 1"),
+    "batch": (lambda v: v == "full" or v > 0, 'a positive integer or "full"'),
+    "widths": (lambda v: all(w > 0 for w in v), "a list of positive integers"),
+}
+
+
+def _check_range(dotted: str, fld: dataclasses.Field, value: Any) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{dotted} must be a finite number, got {value}")
+    choices = fld.metadata["choices"]
+    if choices and value not in choices:
+        raise ConfigError(f"{dotted} must be one of {', '.join(choices)}; got {value!r}"
+                          f"{_suggest(str(value), list(choices))}")
+    check = fld.metadata["check"]
+    if check in _RANGES:
+        test, words = _RANGES[check]
+        if not test(value):
+            raise ConfigError(f"{dotted} must be {words}, got {_plain(value)!r}")
+
+
+def build_config(
+    preset: str | None = None,
+    file_values: dict[str, Any] | None = None,
+    overrides: list[tuple[str, Any]] | None = None,
+) -> Config:
+    """Merge defaults, a preset, a config file and ``--set`` overrides, then validate.
+
+    Parameters
+    ----------
+    preset : str or None
+        Name in :data:`PRESETS`.
+    file_values : dict
+        ``{"section.key": value}`` from :func:`read_toml`.
+    overrides : list of (str, object)
+        ``--set`` assignments in command-line order.
+    """
+    layers: list[tuple[str, Any]] = []
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ConfigError(f"unknown preset '{preset}'{_suggest(preset, list(PRESETS))}; "
+                              f"available presets: {', '.join(PRESETS)}")
+        layers += list(PRESETS[preset].items())
+    layers += list((file_values or {}).items())
+    layers += list(overrides or [])
+    values: dict[str, dict[str, Any]] = {s: {} for s in _section_types()}
+    for dotted, value in layers:
+        section, key = _split_key(dotted)
+        fld = _fields_of(section)[key]
+        value = _coerce(dotted, fld, value)
+        _check_range(dotted, fld, value)
+        values[section][key] = value
+    return Config(**{s: cls(**values[s]) for s, cls in _section_types().items()})
+
+
+def load_config(config_file: str | Path | None = None, preset: str | None = None,
+                sets: list[str] | None = None, cwd: Path | None = None) -> Config:
+    """Build the effective config as the CLI does.
+
+    ``config_file`` defaults to ``pipeline.toml`` in ``cwd`` when that file exists.
+    """
+    if config_file is None:
+        candidate = Path(cwd or Path.cwd()) / "pipeline.toml"
+        config_file = candidate if candidate.is_file() else None
+    file_values = read_toml(Path(config_file)) if config_file is not None else {}
+    return build_config(preset, file_values, [parse_assignment(s) for s in sets or []])
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def to_toml(config: Config, comments: bool = True) -> str:
+    """The config as a TOML document that :func:`read_toml` reads back unchanged."""
+    lines: list[str] = []
+    for section, keys in config.to_dict().items():
+        lines.append(f"[{section}]")
+        for key, value in keys.items():
+            doc = f"  # {key_doc(f'{section}.{key}')}" if comments else ""
+            lines.append(f"{key} = {_toml_value(value)}{doc}")
+        lines.append("")
+    return "\n".join(lines)
