@@ -1,0 +1,277 @@
+"""The stage cache: one directory per (stage, key), written atomically with joblib.
+
+Layout::
+
+    <root>/<stage>/<key>/entry.json      inputs of the key, output list, seconds
+    <root>/<stage>/<key>/<output>.joblib one joblib file per output
+    <root>/<stage>/LATEST                key of the entry used most recently
+    <root>/locks/<stage>-<key>.lock      held while an entry is being computed
+    <root>/downloads/                    data_home of the fetch stage
+
+An entry is built in a temporary sibling directory, every file fsynced, then
+renamed into place: a reader sees a whole entry or none. Arrays are loaded
+memory-mapped, so a cached stage costs nothing until its outputs are used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import CacheError
+
+ENTRY_FILE = "entry.json"
+#: Bumped when the layout changes; part of every key.
+CACHE_FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    """``$PIPELINE_CACHE_DIR``, else ``$XDG_CACHE_HOME/pipeline``, else ``~/.cache/pipeline``."""
+    if os.environ.get("PIPELINE_CACHE_DIR"):
+        return Path(os.environ["PIPELINE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "pipeline"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a fsynced temporary file and a rename."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+class CorruptEntry(Exception):
+    """A cache entry exists but cannot be read back (truncated, garbage, missing file)."""
+
+
+class Entry:
+    """One stored stage output, read lazily."""
+
+    def __init__(self, path: Path, meta: dict[str, Any]):
+        self.path = path
+        self.meta = meta
+
+    @property
+    def key(self) -> str:
+        return self.meta["key"]
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The key's inputs, as recorded when the entry was written."""
+        return self.meta["inputs"]
+
+    def load(self, name: str) -> Any:
+        """Load one output, arrays memory-mapped read-only.
+
+        Raises
+        ------
+        CorruptEntry
+            When the file is missing, has the wrong size or cannot be unpickled.
+        """
+        import joblib
+
+        info = self.meta["outputs"].get(name)
+        if info is None:
+            raise CorruptEntry(f"{self.path}: no output '{name}'")
+        path = self.path / info["file"]
+        try:
+            if path.stat().st_size != info["size"]:
+                raise CorruptEntry(f"{path}: size {path.stat().st_size} != recorded {info['size']}")
+            return joblib.load(path, mmap_mode="r")
+        except CorruptEntry:
+            raise
+        except Exception as exc:  # unpickling garbage can raise nearly anything
+            raise CorruptEntry(f"{path}: {type(exc).__name__}: {exc}") from exc
+
+    def outputs(self) -> LazyOutputs:
+        """All outputs as a mapping that loads each on first access."""
+        return LazyOutputs(self)
+
+
+class LazyOutputs(Mapping):
+    """Read-only mapping of an entry's outputs, each loaded on first access."""
+
+    def __init__(self, entry: Entry):
+        self._entry = entry
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            if name not in self._entry.meta["outputs"]:
+                raise KeyError(name)
+            self._loaded[name] = self._entry.load(name)
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entry.meta["outputs"])
+
+    def __len__(self) -> int:
+        return len(self._entry.meta["outputs"])
+
+
+class Cache:
+    """Stage outputs on disk, keyed by stage name and key.
+
+    Parameters
+    ----------
+    root : path
+        Cache directory; created with owner-only permissions (0700) because
+        joblib files are pickles, which run code when loaded.
+    """
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().absolute()
+        self._ensure_root()
+
+    def _ensure_root(self) -> None:
+        try:
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cache directory '{self.root}' cannot be created: {exc.strerror}; "
+                             f"choose another with --cache-dir or PIPELINE_CACHE_DIR") from None
+        info = self.root.stat()
+        if info.st_uid != os.getuid() or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise CacheError(f"refusing to use cache directory '{self.root}': it is writable by other users "
+                             f"or owned by someone else, and cached files are pickles that run code when "
+                             f"loaded; fix with `chmod 700 {self.root}` or use --cache-dir")
+
+    @property
+    def data_home(self) -> Path:
+        """Where downloads are kept (the fetch stage's ``data_home``)."""
+        path = self.root / "downloads"
+        path.mkdir(mode=0o700, exist_ok=True)
+        return path
+
+    def _stage_dir(self, stage: str) -> Path:
+        return self.root / stage
+
+    def lookup(self, stage: str, key: str) -> Entry | None:
+        """The entry for ``(stage, key)``, or None; a corrupt ``entry.json`` counts as none."""
+        path = self._stage_dir(stage) / key
+        try:
+            meta = json.loads((path / ENTRY_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None
+        return Entry(path, meta) if meta.get("key") == key else None
+
+    def latest(self, stage: str) -> Entry | None:
+        """The entry of ``stage`` used most recently, whatever its key."""
+        try:
+            key = (self._stage_dir(stage) / "LATEST").read_text(encoding="utf-8").strip()
+        except OSError:
+            return None
+        return self.lookup(stage, key)
+
+    def mark_latest(self, stage: str, key: str) -> None:
+        """Remember ``key`` as the entry of ``stage`` used most recently."""
+        atomic_write(self._stage_dir(stage) / "LATEST", key.encode())
+
+    @contextlib.contextmanager
+    def lock(self, stage: str, key: str) -> Iterator[None]:
+        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once."""
+        locks = self.root / "locks"
+        locks.mkdir(mode=0o700, exist_ok=True)
+        with open(locks / f"{stage}-{key}.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def store(self, stage: str, key: str, inputs: dict[str, Any], outputs: Mapping[str, Any],
+              seconds: float) -> Entry:
+        """Write an entry atomically, replacing one with the same key.
+
+        Parameters
+        ----------
+        inputs : dict
+            The key's inputs (JSON-able), kept for ``status`` explanations.
+        outputs : mapping of str to object
+            The stage's outputs, each dumped to its own joblib file.
+        seconds : float
+            How long the stage took to compute.
+        """
+        import joblib
+
+        stage_dir = self._stage_dir(stage)
+        stage_dir.mkdir(mode=0o700, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=stage_dir, prefix=f".{key}.", suffix=".tmp"))
+        try:
+            files = {}
+            for i, (name, value) in enumerate(outputs.items()):
+                path = tmp / f"{i}.joblib"
+                joblib.dump(value, path)
+                with open(path, "rb+") as f:
+                    os.fsync(f.fileno())
+                files[name] = {"file": path.name, "size": path.stat().st_size}
+            meta = {"format": CACHE_FORMAT, "stage": stage, "key": key, "inputs": inputs,
+                    "outputs": files, "seconds": seconds}
+            atomic_write(tmp / ENTRY_FILE, json.dumps(meta, indent=1, default=str).encode())
+            self._move_into_place(tmp, stage_dir / key)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return Entry(stage_dir / key, meta)
+
+    def _move_into_place(self, tmp: Path, final: Path) -> None:
+        old = None
+        if final.exists():
+            old = final.with_name(f".{final.name}.old.{os.getpid()}")
+            os.rename(final, old)
+        os.rename(tmp, final)
+        _fsync_dir(final.parent)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self, stage: str, key: str) -> None:
+        """Remove one entry (used when it turned out to be corrupt)."""
+        shutil.rmtree(self._stage_dir(stage) / key, ignore_errors=True)
+
+    def entries(self, stage: str) -> list[Entry]:
+        """Every readable entry of ``stage``."""
+        stage_dir = self._stage_dir(stage)
+        if not stage_dir.is_dir():
+            return []
+        found = [self.lookup(stage, p.name) for p in stage_dir.iterdir() if not p.name.startswith(".")]
+        return [e for e in found if e is not None]
+
+    def size_of(self, entry: Entry) -> int:
+        """Bytes on disk of one entry."""
+        return sum(p.stat().st_size for p in entry.path.iterdir())
+
+    def clear(self, stage: str | None = None) -> int:
+        """Delete every entry (of one stage, or all; downloads are kept). Returns entries removed."""
+        from pipeline.registry import stage_names
+
+        removed = 0
+        for name in [stage] if stage else stage_names():
+            removed += len(self.entries(name))
+            shutil.rmtree(self._stage_dir(name), ignore_errors=True)
+        return removed

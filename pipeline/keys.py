@@ -1,0 +1,171 @@
+"""The key chain: what each stage's cache key is made of, and why a key changed.
+
+A stage's key hashes small things only — its name and code fingerprint, the
+config keys it reads, the identity of the plugins it uses, the data source's
+identity (fetch), library versions, and its upstream stages' keys — never an
+array. Equal keys therefore mean equal outputs, and a re-run with nothing
+changed does no hashing of data at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.cache import CACHE_FORMAT
+from pipeline.config import Config
+from pipeline.fingerprint import module_fingerprint
+from pipeline.plugin_manager import Implementation, Plugins
+from pipeline.registry import STAGES, Stage, upstream
+
+
+class ConfigView:
+    """The part of a :class:`Config` a stage declared, and nothing else.
+
+    ``view.train.lr`` works when the stage declared ``"train"`` or
+    ``"train.lr"``; reading anything else raises ``AttributeError``, so a stage
+    cannot depend on a value that is not in its key.
+    """
+
+    def __init__(self, config: Config, declared: tuple[str, ...], stage: str):
+        self._config, self._declared, self._stage = config, declared, stage
+
+    def __getattr__(self, section: str) -> Any:
+        if section.startswith("_"):
+            raise AttributeError(section)
+        if section in self._declared:
+            return getattr(self._config, section)
+        keys = [d.split(".", 1)[1] for d in self._declared if d.startswith(section + ".")]
+        if not keys:
+            raise AttributeError(f"stage '{self._stage}' did not declare config section '{section}' "
+                                 f"(declared: {', '.join(self._declared) or 'nothing'})")
+        return _SectionView(getattr(self._config, section), keys, section, self._stage)
+
+
+class _SectionView:
+    def __init__(self, section: Any, keys: list[str], name: str, stage: str):
+        self._section, self._keys, self._name, self._stage = section, keys, name, stage
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        if key not in self._keys:
+            raise AttributeError(f"stage '{self._stage}' did not declare config key '{self._name}.{key}'")
+        return getattr(self._section, key)
+
+
+def stage_config(stage: Stage, config: Config) -> Any:
+    """What the stage's ``run`` receives as ``cfg``."""
+    return config if "*" in stage.config else ConfigView(config, stage.config, stage.name)
+
+
+def config_values(stage: Stage, config: Config) -> dict[str, Any]:
+    """``{"section.key": value}`` of every config key the stage reads."""
+    flat = config.flat()
+    if "*" in stage.config:
+        return flat
+    return {k: v for k, v in flat.items() if k in stage.config or k.split(".")[0] in stage.config}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Keys and key inputs of every stage for one config."""
+
+    keys: dict[str, str]
+    inputs: dict[str, dict[str, Any]]
+    implementations: dict[str, dict[str, Implementation]]
+
+
+def _library_versions() -> dict[str, str]:
+    # numerical results can change between releases of these
+    return {name: importlib.metadata.version(name) for name in ("numpy", "scikit-learn")}
+
+
+def make_key(inputs: dict[str, Any]) -> str:
+    """20 hex digits of SHA-256 over the canonical JSON of ``inputs``."""
+    text = json.dumps(inputs, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
+         stages: tuple[Stage, ...] = STAGES) -> Plan:
+    """Compute every stage's key inputs and key, in order.
+
+    Parameters
+    ----------
+    config : Config
+        The effective configuration.
+    plugins : Plugins
+        Loaded plugins; unknown plugin names raise :class:`PluginError` here,
+        before any stage runs.
+    data_identity : dict
+        Cheap identity of the data source (paths, sizes, mtimes), from
+        ``stages.sources.source_identity``; part of the fetch key.
+    """
+    libs = _library_versions()
+    keys: dict[str, str] = {}
+    all_inputs: dict[str, dict[str, Any]] = {}
+    impls: dict[str, dict[str, Implementation]] = {}
+    for stage in stages:
+        impls[stage.name] = {kind: plugins.get(kind, config.get(key), key) for kind, key in stage.plugins.items()}
+        inputs = {
+            "format": CACHE_FORMAT,
+            "stage": stage.name,
+            "code": module_fingerprint(stage.module),
+            "config": config_values(stage, config),
+            "plugins": {kind: impl.identity() for kind, impl in impls[stage.name].items()},
+            "upstream": {name: keys[name] for name in upstream(stage, stages)},
+            "libs": libs,
+        }
+        if not stage.reads:  # a source stage: its data is an input too
+            inputs["data"] = data_identity
+        all_inputs[stage.name] = inputs
+        keys[stage.name] = make_key(inputs)
+    return Plan(keys, all_inputs, impls)
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: value}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Why two key inputs differ, one short phrase per difference.
+
+    Config keys read as ``train.lr 0.1 -> 0.05``, plugins as
+    ``plugin activation: version 1.0 -> 1.1``, upstream stages as
+    ``upstream split changed``.
+    """
+    a, b = _flatten(old), _flatten(new)
+    reasons = []
+    for path in sorted(set(a) | set(b), key=lambda p: (not p.startswith("config."), p)):
+        if a.get(path, "<unset>") == b.get(path, "<unset>"):
+            continue
+        head, _, rest = path.partition(".")
+        if head == "config":
+            reasons.append(f"{rest} {_short(a.get(path, '<unset>'))} -> {_short(b.get(path, '<unset>'))}")
+        elif head == "plugins":
+            kind, _, field = rest.partition(".")
+            what = "code changed" if field == "code" else f"{field} {_short(a.get(path))} -> {_short(b.get(path))}"
+            reasons.append(f"plugin {kind}: {what}")
+        elif head == "upstream":
+            reasons.append(f"upstream {rest} changed")
+        elif head == "code":
+            reasons.append("stage code changed")
+        elif head == "data":
+            reasons.append(f"data source changed ({rest})")
+        else:
+            reasons.append(f"{path} {_short(a.get(path))} -> {_short(b.get(path))}")
+    return reasons

@@ -1,0 +1,240 @@
+"""Loading plugins and building the activation / initializer / optimizer registries.
+
+Built-ins (the top-level ``plugins`` package) and third-party packages (the
+``pipeline`` entry-point group) are registered the same way; the registries
+are merged from the registration hooks, refusing duplicate names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from pipeline import hookspecs
+from pipeline.errors import PluginError
+
+#: Entry-point group third-party plugin packages register under.
+ENTRY_POINT_GROUP = "pipeline"
+#: Set to 1 to load no third-party plugins (built-ins still load).
+AUTOLOAD_ENV = "PIPELINE_DISABLE_PLUGIN_AUTOLOAD"
+#: Plugin kind -> registration hook.
+KINDS: dict[str, str] = {
+    "activation": "pipeline_register_activations",
+    "initializer": "pipeline_register_initializers",
+    "optimizer": "pipeline_register_optimizers",
+}
+
+
+def _is_activation(obj: Any) -> bool:
+    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "derivative", None))
+
+
+#: What a registered implementation of each kind must look like.
+_SHAPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "activation": (_is_activation, "an object with forward(z) and derivative(z, a) methods"),
+    "initializer": (callable, "a callable initializer(fan_in, fan_out, rng)"),
+    "optimizer": (callable, "a callable factory(params, **options) returning an object with step(grads, lr)"),
+}
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Where one registered plugin comes from."""
+
+    name: str        # plugin name (entry-point name, or the built-in module name)
+    dist: str        # distribution that ships it ("pipeline" for built-ins)
+    version: str     # that distribution's version
+    location: str    # file of the module that implements its hooks
+    builtin: bool
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """One named activation, initializer or optimizer and its provenance."""
+
+    kind: str
+    name: str
+    obj: Any
+    plugin: PluginInfo
+
+    def identity(self) -> dict[str, str]:
+        """What of this implementation enters a cache key (and ``status`` diffs)."""
+        from pipeline.fingerprint import object_fingerprint
+
+        return {"name": self.name, "plugin": self.plugin.name, "dist": self.plugin.dist,
+                "version": self.plugin.version, "code": object_fingerprint(self.obj)}
+
+
+@dataclass
+class Plugins:
+    """The plugin manager and the registries built from it."""
+
+    pm: pluggy.PluginManager
+    infos: dict[str, PluginInfo]
+    registries: dict[str, dict[str, Implementation]] = field(default_factory=dict)
+    trace: Callable[[str], None] | None = None
+
+    def call(self, hook_name: str, **kwargs: Any) -> None:
+        """Call a lifecycle hook on every plugin, naming the plugin that raises.
+
+        Implementations run in pluggy's order (last registered first). An
+        exception from a plugin becomes a :class:`PluginError` that names it.
+        """
+        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
+            if self.trace is not None:
+                args = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
+                self.trace(f"{hook_name}({args}) -> {impl.plugin_name}")
+            wanted = {name: kwargs[name] for name in impl.argnames}
+            try:
+                impl.function(**wanted)
+            except Exception as exc:  # foreign code: report it by plugin name
+                raise PluginError(f"plugin '{impl.plugin_name}' raised in {hook_name}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+
+    def get(self, kind: str, name: str, key: str | None = None) -> Implementation:
+        """The implementation of ``kind`` called ``name``; unknown names list the known ones."""
+        known = self.registries[kind]
+        if name not in known:
+            where = f"{key} = '{name}'" if key else f"{kind} '{name}'"
+            raise PluginError(f"{where}: no {kind} of that name; available: {', '.join(sorted(known))} "
+                              f"(`python -m pipeline plugins` lists them)")
+        return known[name]
+
+
+def _dist_of(module_name: str) -> tuple[str, str]:
+    """(distribution, version) that ships a top-level module, best effort."""
+    top = module_name.split(".")[0]
+    dists = importlib.metadata.packages_distributions().get(top, [])
+    for dist in dists:
+        try:
+            return dist, importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return "pipeline", __import__("pipeline").__version__
+
+
+def _register(pm: pluggy.PluginManager, obj: Any, info: PluginInfo) -> None:
+    try:
+        pm.register(obj, name=info.name)
+    except ValueError as exc:  # pluggy: name or object already registered
+        raise PluginError(f"plugin '{info.name}' ({info.dist}) cannot be registered: {exc}") from None
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin '{info.name}' ({info.dist}) has an invalid hook: {exc}") from None
+
+
+def _load_builtins(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+    from plugins import DEFAULT_PLUGINS
+
+    version = __import__("pipeline").__version__
+    for module_name in DEFAULT_PLUGINS:
+        if pm.is_blocked(module_name):
+            continue
+        module = importlib.import_module(module_name)
+        info = PluginInfo(module_name, "pipeline", version, module.__file__ or module_name, True)
+        _register(pm, module, info)
+        infos[module_name] = info
+
+
+def _load_entry_points(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if pm.is_blocked(ep.name) or ep.name in infos:
+            continue
+        dist = ep.dist.name if ep.dist else "?"
+        version = ep.dist.version if ep.dist else "?"
+        try:
+            obj = ep.load()
+        except Exception as exc:  # any import-time failure of foreign code is the plugin's
+            raise PluginError(f"plugin '{ep.name}' from {dist} {version} failed to import "
+                              f"({ep.value}): {type(exc).__name__}: {exc}; "
+                              f"block it with -p no:{ep.name}") from exc
+        location = getattr(obj, "__file__", None) or getattr(sys.modules.get(ep.module), "__file__", ep.value)
+        info = PluginInfo(ep.name, dist, version, str(location), False)
+        _register(pm, obj, info)
+        infos[ep.name] = info
+
+
+def _build_registry(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], kind: str,
+                    trace: Callable[[str], None] | None) -> dict[str, Implementation]:
+    hook = getattr(pm.hook, KINDS[kind])
+    check, wanted = _SHAPE_CHECKS[kind]
+    registry: dict[str, Implementation] = {}
+    # call each implementation on its own so that a bad result names its plugin
+    for impl in reversed(hook.get_hookimpls()):
+        info = infos[impl.plugin_name]
+        if trace is not None:
+            trace(f"{KINDS[kind]}() -> {info.name}")
+        try:
+            result = impl.function()
+        except Exception as exc:  # foreign code: report it by plugin name
+            raise PluginError(f"plugin '{info.name}' raised in {KINDS[kind]}(): "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if result is None:
+            continue
+        if not isinstance(result, Mapping):
+            raise PluginError(f"plugin '{info.name}': {KINDS[kind]}() must return a dict of name -> {kind}, "
+                              f"got {type(result).__name__}")
+        for name, obj in result.items():
+            if not isinstance(name, str) or not name:
+                raise PluginError(f"plugin '{info.name}' registered a {kind} with a non-string name {name!r}")
+            if not check(obj):
+                raise PluginError(f"plugin '{info.name}': {kind} '{name}' must be {wanted}, "
+                                  f"got {type(obj).__name__}")
+            if name in registry:
+                raise PluginError(f"{kind} '{name}' is registered by both '{registry[name].plugin.name}' and "
+                                  f"'{info.name}'; rename one, or block one with -p no:NAME")
+            registry[name] = Implementation(kind, name, obj, info)
+    return registry
+
+
+def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
+                 extra: Iterable[tuple[Any, str]] = (),
+                 trace: Callable[[str], None] | None = None) -> Plugins:
+    """Create the plugin manager, load every plugin and build the registries.
+
+    Parameters
+    ----------
+    blocked : iterable of str
+        Plugin names not to load (``-p no:NAME``); built-in module names work too.
+    autoload : bool, optional
+        Load the ``pipeline`` entry points; default: unless
+        ``PIPELINE_DISABLE_PLUGIN_AUTOLOAD`` is set to a non-empty value other than 0.
+    extra : iterable of (object, str)
+        Plugin objects to register by hand with their names (tests, notebooks).
+    trace : callable, optional
+        Called with one line per hook call (``--trace-hooks``).
+    """
+    pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    if autoload is None:
+        autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+    infos: dict[str, PluginInfo] = {}
+    _load_builtins(pm, infos)
+    if autoload:
+        _load_entry_points(pm, infos)
+    for obj, name in extra:
+        module = getattr(obj, "__name__", type(obj).__module__)
+        dist, version = _dist_of(module)
+        info = PluginInfo(name, dist, version, str(getattr(obj, "__file__", module)), False)
+        _register(pm, obj, info)
+        infos[name] = info
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"plugin '{exc.plugin_name}' implements an unknown hook: {exc}") from None
+    plugins = Plugins(pm, infos, trace=trace)
+    plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
+    return plugins
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,261 @@
+"""The runner: validate, plan keys, visit stages in order, cache, call hooks, write the run record.
+
+The runner owns ordering, caching, hooks, timing and display; stages own
+nothing but their computation. It works with no third-party plugin at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from pipeline.api import SILENT, Progress
+from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write
+from pipeline.config import Config
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.keys import Plan, plan, stage_config
+from pipeline.plugin_manager import Plugins
+from pipeline.registry import STAGES, Stage, ancestors, downstream, get_stage, producers, validate
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which stages to visit and which to recompute even when cached.
+
+    Attributes
+    ----------
+    only : str, optional
+        Re-run this stage on cached inputs (missing ones are computed first);
+        stages after it are skipped.
+    start : str, optional
+        ``--from``: re-run this stage and everything after it.
+    stop : str, optional
+        ``--to``: stop after this stage.
+    force : str, optional
+        ``"*"`` to ignore every hit, or a stage name: that stage and what depends on it.
+    """
+
+    only: str | None = None
+    start: str | None = None
+    stop: str | None = None
+    force: str | None = None
+
+    def resolve(self, stages: tuple[Stage, ...] = STAGES) -> tuple[list[str], set[str]]:
+        """``(stages to visit in order, stages to recompute)``; unknown names raise ConfigError."""
+        for name in (self.only, self.start, self.stop, None if self.force == "*" else self.force):
+            if name is not None:
+                get_stage(name, stages)
+        if self.only and (self.start or self.stop):
+            raise ConfigError("--only cannot be combined with --from or --to")
+        names = [s.name for s in stages]
+        if self.only:
+            return ancestors(self.only, stages) + [self.only], {self.only}
+        visit = ancestors(self.stop, stages) + [self.stop] if self.stop else names
+        if self.start and self.start not in visit:
+            raise ConfigError(f"--from {self.start} comes after --to {self.stop}; nothing to run")
+        forced: set[str] = set()
+        if self.start:
+            forced |= set(downstream(self.start, stages))
+        if self.force == "*":
+            forced |= set(names)
+        elif self.force:
+            forced |= set(downstream(self.force, stages))
+        return visit, forced & set(visit)
+
+
+@dataclass
+class StageResult:
+    """What happened to one stage in a run."""
+
+    name: str
+    status: str          # "ran", "cached" or "skipped"
+    seconds: float = 0.0
+    key: str = ""
+
+
+class Display:
+    """What the runner tells the user; this base class says nothing (``-q``, tests)."""
+
+    def progress(self, stage: str) -> Progress:
+        """The :class:`Progress` handed to a running stage."""
+        return SILENT
+
+    def stage_started(self, stage: str, reason: str) -> None:
+        """A stage starts computing; ``reason`` says why it was not a cache hit."""
+
+    def stage_done(self, result: StageResult) -> None:
+        """A stage finished (ran or cached)."""
+
+    def warn(self, message: str) -> None:
+        """One visible warning line."""
+
+    def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
+        """The closing tables."""
+
+
+@dataclass
+class Runner:
+    """Runs the stages of one config against one cache.
+
+    Parameters
+    ----------
+    config : Config
+        Validated configuration.
+    cache : Cache
+        Where stage outputs live.
+    plugins : Plugins
+        Loaded plugins (built-ins at least).
+    display : Display
+        Output to the user.
+    """
+
+    config: Config
+    cache: Cache
+    plugins: Plugins
+    display: Display = field(default_factory=Display)
+    stages: tuple[Stage, ...] = STAGES
+
+    def __post_init__(self) -> None:
+        validate(self.stages)
+        self._made_by = producers(self.stages)
+        self._entries: dict[str, Entry] = {}
+        self._forced: set[str] = set()
+        self.plan: Plan | None = None
+
+    def make_plan(self) -> Plan:
+        """Every stage's key for this config (cheap: stats files, hashes small things)."""
+        from stages.sources import source_identity
+
+        identity = source_identity(self.config.data.source, self.cache.data_home)
+        return plan(self.config, self.plugins, identity, self.stages)
+
+    def run(self, selection: Selection = Selection(), out_dir: Path | None = None) -> dict[str, Any]:
+        """Visit the selected stages, write artifacts and ``run.json`` into ``out_dir``.
+
+        Returns
+        -------
+        dict
+            The run record (also written to ``out_dir/run.json``).
+        """
+        visit, self._forced = selection.resolve(self.stages)
+        self.plan = self.make_plan()
+        self.plugins.call("before_pipeline_run", config=self.config, stages=visit)
+        try:
+            results = [self._visit(stage) if stage.name in visit else StageResult(stage.name, "skipped")
+                       for stage in self.stages]
+            record = self._record(results, visit, out_dir)
+            self.plugins.call("after_pipeline_run", record=record)
+        except BaseException as exc:
+            self._notify_error("on_pipeline_error", exc, config=self.config)
+            raise
+        if out_dir is not None:
+            atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode())
+        self.display.summary(record, self._output("evaluate", "metrics") if "evaluate" in visit else None)
+        return record
+
+    def _notify_error(self, hook: str, exc: BaseException, **kwargs: Any) -> None:
+        try:
+            self.plugins.call(hook, error=exc, **kwargs)
+        except PipelineError as hook_exc:
+            self.display.warn(str(hook_exc))  # keep the original error; report the hook's
+
+    def _visit(self, stage: Stage) -> StageResult:
+        key = self.plan.keys[stage.name]
+        started = time.perf_counter()
+        entry = None if stage.name in self._forced else self.cache.lookup(stage.name, key)
+        status = "cached"
+        if entry is None:
+            entry, status = self._compute(stage)
+        self._entries[stage.name] = entry
+        self.cache.mark_latest(stage.name, key)
+        result = StageResult(stage.name, status, time.perf_counter() - started, key)
+        self.plugins.call("after_stage_run", stage=stage.name, key=key, status=status,
+                          seconds=result.seconds, outputs=entry.outputs())
+        self.display.stage_done(result)
+        return result
+
+    def _why(self, stage: Stage) -> str:
+        from pipeline.keys import explain
+
+        if stage.name in self._forced:
+            return "forced"
+        latest = self.cache.latest(stage.name)
+        if latest is None:
+            return "not cached yet"
+        return ", ".join(explain(latest.inputs, self.plan.inputs[stage.name])[:3]) or "entry missing"
+
+    def _compute(self, stage: Stage) -> tuple[Entry, str]:
+        key = self.plan.keys[stage.name]
+        with self.cache.lock(stage.name, key):
+            if stage.name not in self._forced:
+                entry = self.cache.lookup(stage.name, key)
+                if entry is not None:  # another process computed it while we waited
+                    return entry, "cached"
+            self.display.stage_started(stage.name, self._why(stage))
+            kwargs = {name: self._output(self._made_by[name], name) for name in stage.reads}
+            kwargs.update({kind: impl.obj for kind, impl in self.plan.implementations[stage.name].items()})
+            context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home)}
+            kwargs.update({name: context[name] for name in stage.context})
+            self.plugins.call("before_stage_run", stage=stage.name, key=key, config=self.config)
+            started = time.perf_counter()
+            try:
+                outputs = stage.function()(stage_config(stage, self.config), **kwargs)
+                _check_outputs(stage, outputs)
+            except BaseException as exc:
+                self._notify_error("on_stage_error", exc, stage=stage.name, key=key)
+                raise
+            seconds = time.perf_counter() - started
+            del kwargs
+            entry = self.cache.store(stage.name, key, self.plan.inputs[stage.name], outputs, seconds)
+        self._forced.discard(stage.name)  # recomputed once; later reads use this entry
+        return entry, "ran"
+
+    def _output(self, stage_name: str, name: str) -> Any:
+        """Load one output of a visited stage; a corrupt entry is reported and recomputed."""
+        stage = get_stage(stage_name, self.stages)
+        entry = self._entries.get(stage_name) or self.cache.lookup(stage_name, self.plan.keys[stage_name])
+        if entry is None:
+            entry, _ = self._compute(stage)
+        try:
+            return entry.outputs()[name]
+        except CorruptEntry as exc:
+            self.display.warn(f"cache entry of stage '{stage_name}' is unreadable ({exc}); recomputing it")
+            self.cache.discard(stage_name, entry.key)
+            entry, _ = self._compute(stage)
+            self._entries[stage_name] = entry
+            return entry.outputs()[name]
+
+    def _record(self, results: list[StageResult], visit: list[str], out_dir: Path | None) -> dict[str, Any]:
+        metrics = self._output("evaluate", "metrics") if "evaluate" in visit else {}
+        dataset = self._output("fetch", "dataset") if "fetch" in visit else {}
+        if out_dir is not None:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            for stage in self.stages:
+                for name in stage.writes:
+                    if "." in name and stage.name in visit:
+                        atomic_write(Path(out_dir) / name, bytes(self._output(stage.name, name)))
+        headline = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
+        return {
+            "pipeline_version": __import__("pipeline").__version__,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "stages": [vars(r) for r in results],
+            "metrics": {k: metrics.get(k) for k in headline if k in metrics},
+            "data": dict(dataset),
+            "config": self.config.to_dict(),
+            "cache_dir": str(self.cache.root),
+            "out_dir": str(out_dir) if out_dir is not None else None,
+        }
+
+
+def _check_outputs(stage: Stage, outputs: Any) -> None:
+    if not isinstance(outputs, Mapping) or set(outputs) != set(stage.writes):
+        got = sorted(outputs) if isinstance(outputs, Mapping) else type(outputs).__name__
+        raise TypeError(f"stage '{stage.name}' must return a dict with keys {sorted(stage.writes)}, got {got}")
+    for name in stage.writes:
+        if "." in name and not isinstance(outputs[name], bytes):
+            raise TypeError(f"stage '{stage.name}': file output '{name}' must be bytes")

@@ -1,0 +1,43 @@
+"""``pipeline status``: per stage, cached / stale / missing for the current config, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.cache import Cache
+from pipeline.keys import Plan, explain
+from pipeline.registry import STAGES, Stage
+
+
+@dataclass(frozen=True)
+class StageStatus:
+    """The state of one stage for the current config."""
+
+    name: str
+    state: str              # "cached", "stale" (an entry exists, for other inputs) or "missing"
+    key: str
+    reasons: tuple[str, ...]  # for "stale": what differs from the most recent entry
+
+
+def stage_status(plan: Plan, cache: Cache, stages: tuple[Stage, ...] = STAGES) -> list[StageStatus]:
+    """Compare each stage's current key with the cache.
+
+    A stale stage is explained against the entry of that stage used most
+    recently (like ``dvc status`` against the lock file).
+    """
+    found = []
+    for stage in stages:
+        key = plan.keys[stage.name]
+        if cache.lookup(stage.name, key) is not None:
+            found.append(StageStatus(stage.name, "cached", key, ()))
+            continue
+        latest = cache.latest(stage.name)
+        if latest is None:
+            entries = sorted(cache.entries(stage.name), key=lambda e: e.path.stat().st_mtime)
+            latest = entries[-1] if entries else None
+        if latest is None:
+            found.append(StageStatus(stage.name, "missing", key, ("never computed",)))
+        else:
+            reasons = explain(latest.inputs, plan.inputs[stage.name]) or ["entry was removed"]
+            found.append(StageStatus(stage.name, "stale", key, tuple(reasons)))
+    return found

@@ -1,0 +1,10 @@
+"""The built-in plugins: activations, initializers and optimizers.
+
+Each module registers its implementations through the same ``pipeline``
+hooks a third-party package would use (see :mod:`pipeline.hookspecs`); the
+plugin manager imports every module named in :data:`DEFAULT_PLUGINS` and
+registers it before loading the ``pipeline`` entry-point group.
+"""
+
+#: Modules registered as the built-in plugins, in this order.
+DEFAULT_PLUGINS = ("plugins.activations", "plugins.initializers", "plugins.optimizers")

@@ -1,0 +1,129 @@
+"""Built-in optimizers: plain SGD, (Nesterov) momentum and Adam.
+
+A factory ``make(params, **options)`` returns an object whose
+``step(grads, lr)`` updates every array of ``params`` in place. The factories
+are the classes themselves, so an unknown option raises ``TypeError`` from
+``__init__`` naturally. State is kept per parameter, in the parameter's dtype,
+and scratch buffers are allocated once so a step creates no large temporaries.
+The update rules follow scikit-learn's ``neural_network/_stochastic_optimizers.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pipeline import hookimpl
+
+
+class SGD:
+    """Plain gradient descent: ``p -= lr * g``.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Arrays updated in place by :meth:`step`.
+    """
+
+    def __init__(self, params: list[np.ndarray]) -> None:
+        self.params = params
+        self._scratch = [np.empty_like(p) for p in params]
+
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        """Apply one update; ``grads[i]`` has the shape of ``params[i]``."""
+        for p, g, s in zip(self.params, grads, self._scratch):
+            np.multiply(g, lr, out=s)
+            p -= s
+
+
+class Momentum:
+    """Heavy-ball momentum, optionally Nesterov's variant.
+
+    ``v = momentum * v - lr * g``, then ``p += v``; with ``nesterov=True``,
+    ``p += momentum * v - lr * g`` (the look-ahead form scikit-learn uses).
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Arrays updated in place by :meth:`step`.
+    momentum : float
+        Fraction of the previous velocity kept at each step.
+    nesterov : bool
+        Use Nesterov's accelerated gradient.
+    """
+
+    def __init__(self, params: list[np.ndarray], momentum: float = 0.9, nesterov: bool = False) -> None:
+        self.params = params
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocities = [np.zeros_like(p) for p in params]
+        self._scratch = [np.empty_like(p) for p in params]
+
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        """Apply one update; ``grads[i]`` has the shape of ``params[i]``."""
+        for p, g, v, s in zip(self.params, grads, self.velocities, self._scratch):
+            np.multiply(g, lr, out=s)       # s = lr * g
+            v *= self.momentum
+            v -= s                          # v = momentum * v - lr * g
+            if self.nesterov:               # p += momentum * v - lr * g, in two in-place steps
+                p -= s
+                np.multiply(v, self.momentum, out=s)
+                p += s
+            else:
+                p += v
+
+
+class Adam:
+    """Adam (Kingma & Ba 2015) with bias correction folded into the step size.
+
+    ``m = b1 m + (1 - b1) g``, ``v = b2 v + (1 - b2) g**2``,
+    ``p -= lr * sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps)``.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        Arrays updated in place by :meth:`step`.
+    beta1, beta2 : float
+        Decay rates of the first and second moment estimates.
+    eps : float
+        Added to ``sqrt(v)`` to avoid dividing by zero.
+    """
+
+    def __init__(self, params: list[np.ndarray], beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        self.params = params
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self._scratch = [np.empty_like(p) for p in params]
+
+    def step(self, grads: list[np.ndarray], lr: float) -> None:
+        """Apply one update; ``grads[i]`` has the shape of ``params[i]``."""
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        lr_t = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
+        for p, g, m, v, s in zip(self.params, grads, self.m, self.v, self._scratch):
+            m *= b1
+            np.multiply(g, 1 - b1, out=s)
+            m += s                          # m = b1 m + (1 - b1) g
+            v *= b2
+            np.multiply(g, g, out=s)
+            s *= 1 - b2
+            v += s                          # v = b2 v + (1 - b2) g**2
+            np.sqrt(v, out=s)
+            s += self.eps
+            np.divide(m, s, out=s)
+            s *= lr_t
+            p -= s                          # p -= lr_t * m / (sqrt(v) + eps)
+
+
+#: Name -> factory, as registered.
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+
+
+@hookimpl
+def pipeline_register_optimizers() -> dict:
+    """Register the built-in optimizers."""
+    return dict(OPTIMIZERS)

@@ -1,0 +1,80 @@
+"""Stage ``evaluate``: loss, accuracy, per-class scores and confusion matrices."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from pipeline.api import Activation
+from stages import network
+
+
+def _plain(value):
+    """A numpy scalar as the matching Python scalar; anything else unchanged."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _scores(params, x, y, classes, activation, batch_size) -> dict | None:
+    """Loss, accuracy, per-class rows and confusion matrix of one split, or None without one."""
+    if x is None or y is None:
+        return None
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    probs = network.predict_proba(params, x, activation, batch_size)
+    labels = list(range(len(classes)))
+    y_true, y_pred = np.asarray(y).argmax(axis=1), probs.argmax(axis=1)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    per_class = [{"class": _plain(c), "precision": float(p), "recall": float(r), "f1": float(f),
+                  "support": int(s)} for c, p, r, f, s in zip(classes, precision, recall, f1, support)]
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    return {"loss": network.cross_entropy(probs, y), "accuracy": float(np.mean(y_true == y_pred)),
+            "per_class": per_class, "confusion_matrix": [[int(v) for v in row] for row in matrix]}
+
+
+def run(cfg, *, params: list[np.ndarray], x_val: np.ndarray, y_val: np.ndarray,
+        x_test: np.ndarray | None, y_test: np.ndarray | None, classes: list,
+        activation: Activation) -> dict:
+    """Score the trained network on the validation and test rows.
+
+    Reads ``evaluate.batch_size`` (rows per forward pass; memory only).
+
+    Parameters
+    ----------
+    cfg : Config
+        The configuration.
+    params : list of ndarray
+        Trained ``[W1, b1, ...]``.
+    x_val, y_val : ndarray, shapes (m, d) and (m, k)
+        Validation rows and one-hot targets.
+    x_test, y_test : ndarray or None, shapes (t, d) and (t, k)
+        Test rows and targets; None gives None test metrics.
+    classes : list
+        Label of each output column.
+    activation : Activation
+        Hidden-layer activation.
+
+    Returns
+    -------
+    dict
+        ``{"metrics": {...}, "metrics.json": bytes}``: ``val_loss``,
+        ``val_accuracy``, ``test_loss``, ``test_accuracy``, ``classes``,
+        ``per_class`` and ``confusion_matrix`` (each ``{"val": ..., "test": ...}``),
+        in plain Python types; the bytes are that dict as UTF-8 JSON.
+    """
+    batch_size = cfg.evaluate.batch_size
+    val = _scores(params, x_val, y_val, classes, activation, batch_size)
+    test = _scores(params, x_test, y_test, classes, activation, batch_size)
+
+    def pick(scores, key):
+        return None if scores is None else scores[key]
+
+    metrics = {
+        "val_loss": pick(val, "loss"), "val_accuracy": pick(val, "accuracy"),
+        "test_loss": pick(test, "loss"), "test_accuracy": pick(test, "accuracy"),
+        "classes": [_plain(c) for c in classes],
+        "per_class": {"val": pick(val, "per_class"), "test": pick(test, "per_class")},
+        "confusion_matrix": {"val": pick(val, "confusion_matrix"), "test": pick(test, "confusion_matrix")},
+    }
+    return {"metrics": metrics, "metrics.json": (json.dumps(metrics, indent=2) + "\n").encode("utf-8")}
