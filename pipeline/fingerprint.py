@@ -36,8 +36,18 @@ def _digest(parts: list[str]) -> str:
 
 
 def _module_path(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
+    """Source file of a module of an importable package, found without importing it."""
+    top, _, rest = name.partition(".")
+    spec = importlib.util.find_spec(top)  # imports only the top-level package
+    if spec is None or not spec.submodule_search_locations:
+        return Path(spec.origin) if spec and spec.origin and spec.origin.endswith(".py") else None
+    for location in spec.submodule_search_locations:
+        base = Path(location, *rest.split(".")) if rest else Path(location)
+        candidates = (base.with_suffix(".py"), base / "__init__.py") if rest else (base / "__init__.py",)
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def _imported_modules(tree: ast.Module, module: str, is_package: bool) -> set[str]:

@@ -158,6 +158,9 @@ def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
             reasons.append(f"{rest} {_short(a.get(path, '<unset>'))} -> {_short(b.get(path, '<unset>'))}")
         elif head == "plugins":
             kind, _, field = rest.partition(".")
+            name_path = f"plugins.{kind}.name"
+            if field != "name" and a.get(name_path) != b.get(name_path):
+                continue  # another implementation altogether: its name says it all
             what = "code changed" if field == "code" else f"{field} {_short(a.get(path))} -> {_short(b.get(path))}"
             reasons.append(f"plugin {kind}: {what}")
         elif head == "upstream":
