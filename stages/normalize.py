@@ -8,29 +8,36 @@ import numpy as np
 
 from pipeline.errors import DataError
 
-#: Rows per block when accumulating statistics in float64: bounds the temporary to a few MB.
-_BLOCK_ROWS = 2048
+#: Elements per chunk when squaring: a reused 1 MB float32 buffer instead of a full-size temporary.
+_CHUNK = 1 << 18
 
 
 def _moments(x: np.ndarray) -> tuple[float, float]:
-    """Mean and standard deviation of every element of ``x``, accumulated in float64 by blocks
-    (a whole-array float64 copy of MNIST would take 376 MB)."""
-    total = total_sq = 0.0
-    for start in range(0, len(x), _BLOCK_ROWS):
-        block = np.asarray(x[start:start + _BLOCK_ROWS], dtype=np.float64).ravel()
-        total += float(block.sum())
-        total_sq += float(np.dot(block, block))
-    mean = total / x.size
-    return mean, math.sqrt(max(total_sq / x.size - mean * mean, 0.0))
+    """Mean and standard deviation of every element of the float32 array ``x``.
+
+    Sums are accumulated in float64 (NumPy casts in small buffers, no float64 copy of ``x``);
+    squares are formed chunk by chunk in one reused float32 buffer.
+    """
+    flat = x.reshape(-1)
+    mean = float(flat.sum(dtype=np.float64)) / flat.size
+    buffer = np.empty(min(_CHUNK, flat.size), dtype=np.float32)
+    total_sq = 0.0
+    for start in range(0, flat.size, _CHUNK):
+        chunk = flat[start:start + _CHUNK]
+        squares = np.multiply(chunk, chunk, out=buffer[:chunk.size])
+        total_sq += float(squares.sum(dtype=np.float64))
+    return mean, math.sqrt(max(total_sq / flat.size - mean * mean, 0.0))
 
 
-def _apply(x: np.ndarray | None, factor: np.float32, offset: np.float32) -> np.ndarray | None:
-    """``x * factor - offset`` as a new float32 array (never float64, never in place on ``x``)."""
+def _scale(x: np.ndarray | None, pixel_max: float) -> np.ndarray | None:
+    """``x * float32(1 / pixel_max)`` as a new float32 array: never float64, never in place on ``x``."""
     if x is None:
         return None
-    out = np.multiply(x, factor, dtype=np.float32)
-    if offset:
-        np.subtract(out, offset, out=out)
+    scale = np.float32(1.0 / pixel_max)
+    out = np.multiply(x, scale, dtype=np.float32)
+    if np.float32(pixel_max) * scale > np.float32(1.0):
+        # 1/pixel_max rounded up in float32 can put the brightest pixel one ulp above 1.
+        np.minimum(out, np.float32(1.0), out=out)
     return out
 
 
@@ -63,25 +70,21 @@ def run(cfg, *, x_raw: np.ndarray, x_raw_test: np.ndarray | None, dataset: dict)
         Standardizing images whose pixels are all equal (std 0).
     """
     scale = np.float32(1.0 / dataset["pixel_max"])
+    x_all, x_all_test = _scale(x_raw, dataset["pixel_max"]), _scale(x_raw_test, dataset["pixel_max"])
     mean, std = 0.0, 1.0
     if cfg.normalize.standardize:
         # Global scalars rather than per-pixel statistics: MNIST's border pixels are always 0, so
         # a per-pixel std is 0 there (division by zero) and tiny elsewhere (noise blown up); one
         # scalar pair keeps the map a plain brightness/contrast change that predict can apply
         # to any image. Computed on the training rows only so nothing leaks from the test set.
-        raw_mean, raw_std = _moments(x_raw)
-        mean, std = raw_mean * float(scale), raw_std * float(scale)
+        mean, std = _moments(x_all)
         if std == 0.0:
-            raise DataError(f"normalize.standardize: every training pixel equals {raw_mean}; "
+            raise DataError(f"normalize.standardize: every training pixel equals {mean * dataset['pixel_max']}; "
                             "the standard deviation is 0, so set normalize.standardize=false")
-    # One fused pass: (x * scale - mean) / std == x * (scale / std) - mean / std.
-    factor, offset = np.float32(float(scale) / std), np.float32(mean / std)
-    x_all, x_all_test = _apply(x_raw, factor, offset), _apply(x_raw_test, factor, offset)
-    if not cfg.normalize.standardize and np.float32(dataset["pixel_max"]) * scale > 1:
-        # 1/pixel_max rounded up in float32 can put the brightest pixel one ulp above 1.
-        for out in (x_all, x_all_test):
+        for out in (x_all, x_all_test):  # our own new arrays: in place is safe and saves memory
             if out is not None:
-                np.minimum(out, np.float32(1.0), out=out)
+                np.subtract(out, np.float32(mean), out=out)
+                np.divide(out, np.float32(std), out=out)
     preprocessing = {"scale": float(scale), "mean": float(mean), "std": float(std),
                      "image_shape": [int(s) for s in dataset["image_shape"]]}
     return {"x_all": x_all, "x_all_test": x_all_test, "preprocessing": preprocessing}
