@@ -128,7 +128,7 @@ def write_idx_dataset(directory: str | Path, n_train_per_class: int = 20, n_test
 
 def write_npz_dataset(path: str | Path, n_train_per_class: int = 20, n_test_per_class: int = 10,
                       classes: int = 3, shape: tuple[int, int] = (6, 6), seed: int = 0,
-                      **extra: np.ndarray) -> Path:
+                      **extra: np.ndarray | None) -> Path:
     """Write an ``mnist.npz``-style file.
 
     Parameters
@@ -139,8 +139,9 @@ def write_npz_dataset(path: str | Path, n_train_per_class: int = 20, n_test_per_
         Rows per class; ``n_test_per_class=0`` writes no ``x_test``/``y_test``.
     classes, shape, seed
         As in :func:`make_images`.
-    **extra : ndarray
-        Arrays that replace or add to the generated ones (e.g. a bad ``y_train``).
+    **extra : ndarray or None
+        Arrays that replace or add to the generated ones (e.g. a bad ``y_train``);
+        ``None`` leaves that array out (e.g. ``x_train=None``).
 
     Returns
     -------
@@ -155,6 +156,7 @@ def write_npz_dataset(path: str | Path, n_train_per_class: int = 20, n_test_per_
     if n_test_per_class:
         arrays |= {"x_test": x_te, "y_test": y_te}
     arrays |= extra
+    arrays = {name: array for name, array in arrays.items() if array is not None}
     with open(path, "wb") as f:  # a file object keeps np.savez from appending ".npz"
         np.savez(f, **arrays)
     return path

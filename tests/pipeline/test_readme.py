@@ -1,0 +1,33 @@
+"""The README's commands are the ones CI runs and the CLI accepts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pipeline.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _quick_start() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
+    install_run, install_test = _quick_start()
+    assert install_run.startswith("pip install -e .") and "python -m pipeline run" in install_run
+    assert "pytest" in install_test
+    assert install_test in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_command_in_the_readme_parses():
+    text = (ROOT / "README.md").read_text()
+    parser = build_parser()
+    commands = re.findall(r"^python -m pipeline (.+?)(?:\s+#.*)?$", text, flags=re.MULTILINE)
+    assert len(commands) >= 10
+    for command in commands:
+        args = command.replace("[STAGE]", "").replace("[NAME ...]", "").replace("info | cache clear", "info")
+        parser.parse_args(args.split())
