@@ -45,7 +45,8 @@ class _RichProgress(Progress):
         bar = self._ensure_bar()
         text = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items())
         if task not in self._tasks:
-            self._tasks[task] = bar.add_task(f"{self.stage}: {task}", total=total, info=text)
+            label = self.stage if task == self.stage else f"{self.stage}: {task}"
+            self._tasks[task] = bar.add_task(label, total=total, info=text)
         bar.update(self._tasks[task], completed=completed, total=total, info=text)
 
     def warn(self, message: str) -> None:
