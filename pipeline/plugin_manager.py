@@ -11,6 +11,7 @@ import importlib
 import importlib.metadata
 import os
 import sys
+import types
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,14 @@ def _register(pm: pluggy.PluginManager, obj: Any, info: PluginInfo) -> None:
         raise PluginError(f"plugin '{info.name}' ({info.dist}) cannot be registered: {exc}") from None
     except pluggy.PluginValidationError as exc:
         raise PluginError(f"plugin '{info.name}' ({info.dist}) has an invalid hook: {exc}") from None
+    # Hooks are called one implementation at a time (so that errors name their
+    # plugin), which would silently skip a wrapper's code: refuse wrappers.
+    for impl in pm.get_hookcallers(obj) or []:
+        for hookimpl in impl.get_hookimpls():
+            if hookimpl.plugin_name == info.name and (hookimpl.hookwrapper or hookimpl.wrapper):
+                pm.unregister(name=info.name)
+                raise PluginError(f"plugin '{info.name}' ({info.dist}): {impl.name} is declared as a "
+                                  f"wrapper, which pipeline does not support; use a plain @hookimpl")
 
 
 def _load_builtins(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
@@ -144,10 +153,15 @@ def _load_builtins(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> No
 
 def _load_entry_points(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if pm.is_blocked(ep.name) or ep.name in infos:
+        if pm.is_blocked(ep.name):
             continue
         dist = ep.dist.name if ep.dist else "?"
         version = ep.dist.version if ep.dist else "?"
+        if ep.name in infos:  # never let one plugin silently shadow another
+            other = infos[ep.name]
+            raise PluginError(f"plugin name '{ep.name}' of {dist} {version} is already taken by "
+                              f"{other.dist} {other.version} ({other.location}); uninstall one, "
+                              f"or block both with -p no:{ep.name}")
         try:
             obj = ep.load()
         except Exception as exc:  # any import-time failure of foreign code is the plugin's
@@ -221,7 +235,8 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
     if autoload:
         _load_entry_points(pm, infos)
     for obj, name in extra:
-        module = getattr(obj, "__name__", type(obj).__module__)
+        # a module has a __name__; a class or an instance has a __module__
+        module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
         dist, version = _dist_of(module)
         info = PluginInfo(name, dist, version, str(getattr(obj, "__file__", module)), False)
         _register(pm, obj, info)
@@ -229,7 +244,7 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin '{exc.plugin_name}' implements an unknown hook: {exc}") from None
+        raise PluginError(f"plugin '{pm.get_name(exc.plugin)}' implements an unknown hook: {exc}") from None
     plugins = Plugins(pm, infos, trace=trace)
     plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
     return plugins

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,7 +119,8 @@ def assemble(x, y, x_test, y_test, where: dict[str, str], source: str, name: str
             raise DataError(f"{where[kx]}: images are {image_shape}, the training images are {shape}")
         shape = image_shape
         out[kx], out[ky] = flat, _labels(ys, where[ky])
-    scale = pixel_max(out["x"], where["x"]) if scale is None else scale
+    if scale is None:  # the test rows count too: they must also land in [0, 1]
+        scale = max(pixel_max(out[k], where[k]) for k in ("x", "x_test") if k in out)
     return RawData(out["x"], out["y"], out.get("x_test"), out.get("y_test"), source, name, shape, scale)
 
 
@@ -155,7 +157,7 @@ def _load_idx(arg: str, data_home, progress: Progress) -> RawData:
 def _identity_npz(arg: str, data_home) -> dict:
     path = Path(arg).expanduser().absolute()
     st = _stat(path)
-    if st is None or not path.is_file():
+    if st is None or not stat.S_ISREG(st.st_mode):
         raise DataError(f"data.source npz:{path}: no such file")
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 

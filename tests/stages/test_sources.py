@@ -29,7 +29,7 @@ def test_idx_source_loads_train_and_test(tmp_path, gz):
     assert data.y.dtype == np.int64 and np.bincount(data.y).tolist() == [5, 5, 5]
     assert data.x_test.shape == (6, 28) and data.y_test.shape == (6,)
     assert data.image_shape == (4, 7) and data.pixel_max == 255.0
-    assert data.source == f"idx:{directory.resolve()}" and data.note is None
+    assert data.source == f"idx:{directory.absolute()}" and data.note is None
 
 
 def test_idx_source_flattening_keeps_pixel_order(tmp_path):
@@ -96,6 +96,9 @@ def test_npz_float_images_and_flat_rows(tmp_path):
     data = load_source(f"npz:{path}")
     assert data.pixel_max == 1.0 and data.x.dtype == np.float64 and data.image_shape == (4, 4)
     assert data.y.dtype == np.int64
+    brighter_test = write_npz_dataset(tmp_path / "g.npz", x_train=x / 255.0, y_train=y,
+                                      x_test=x[:2] * 1.0, y_test=y[:2])
+    assert load_source(f"npz:{brighter_test}").pixel_max == 255.0  # the test rows set the scale too
 
 
 @pytest.mark.parametrize("extra, message", [

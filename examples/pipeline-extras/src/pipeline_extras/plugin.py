@@ -1,0 +1,28 @@
+"""The registration hooks of pipeline-extras (entry point ``pipeline-extras``)."""
+
+from __future__ import annotations
+
+from pipeline import hookimpl
+from pipeline.api import Activation
+
+from pipeline_extras.activations import SWISH
+from pipeline_extras.initializers import lecun_normal
+from pipeline_extras.optimizers import RMSprop
+
+
+@hookimpl
+def pipeline_register_activations() -> dict[str, Activation]:
+    """Register ``swish``."""
+    return {"swish": SWISH}
+
+
+@hookimpl
+def pipeline_register_initializers() -> dict:
+    """Register ``lecun_normal``."""
+    return {"lecun_normal": lecun_normal}
+
+
+@hookimpl
+def pipeline_register_optimizers() -> dict:
+    """Register ``rmsprop``; its options are ``rho`` and ``eps``."""
+    return {"rmsprop": RMSprop}
