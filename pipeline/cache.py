@@ -9,8 +9,14 @@ Layout::
     <root>/downloads/                    data_home of the fetch stage
 
 An entry is built in a temporary sibling directory, every file fsynced, then
-renamed into place: a reader sees a whole entry or none. Arrays are loaded
-memory-mapped, so a cached stage costs nothing until its outputs are used.
+renamed into place: a reader sees a whole entry or none. Temporary names carry
+the writer's pid and host (``.<name>~<pid>~<host>~<random>.tmp``), so what a
+killed writer left behind is recognised and swept without racing a live one.
+``entry.json`` records each file's size and CRC-32: a hit checks the sizes and
+the checksums of small files, and a file is checked in full before it is
+loaded, so a truncated or damaged entry is reported and recomputed, never
+unpickled. Arrays are loaded memory-mapped, so a cached stage costs nothing
+until its outputs are used.
 """
 
 from __future__ import annotations
@@ -26,11 +32,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from pipeline.atomic import fsync_dir, atomic_write, file_crc, sweep, tmp_prefix
 from pipeline.errors import CacheError
 
+__all__ = ["Cache", "CorruptEntry", "Entry", "atomic_write", "default_cache_dir", "sweep"]
+
 ENTRY_FILE = "entry.json"
-#: Bumped when the layout changes; part of every key.
-CACHE_FORMAT = 1
+#: Bumped when the layout changes; part of every key. 2: per-file CRC-32 in entry.json.
+CACHE_FORMAT = 2
+#: Files up to this size are checksummed on every cache hit; larger ones when loaded.
+SMALL_FILE = 4 << 20
 
 
 def default_cache_dir() -> Path:
@@ -39,30 +50,6 @@ def default_cache_dir() -> Path:
         return Path(os.environ["PIPELINE_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "pipeline"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a fsynced temporary file and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 class CorruptEntry(Exception):
@@ -75,6 +62,7 @@ class Entry:
     def __init__(self, path: Path, meta: dict[str, Any]):
         self.path = path
         self.meta = meta
+        self._verified: set[str] = set()
 
     @property
     def key(self) -> str:
@@ -85,26 +73,50 @@ class Entry:
         """The key's inputs, as recorded when the entry was written."""
         return self.meta["inputs"]
 
-    def load(self, name: str) -> Any:
-        """Load one output, arrays memory-mapped read-only.
+    def _check_file(self, name: str, deep: bool) -> Path:
+        """Path of output ``name`` after checking its size, and its CRC-32 when small or ``deep``."""
+        info = self.meta["outputs"].get(name)
+        if not isinstance(info, dict) or not {"file", "size", "crc32"} <= set(info):
+            raise CorruptEntry(f"{self.path / ENTRY_FILE}: no valid record of output '{name}'")
+        path = self.path / str(info["file"])
+        try:
+            size = path.stat().st_size
+            if size != info["size"]:
+                raise CorruptEntry(f"{path}: {size} bytes, {info['size']} expected (truncated or overwritten)")
+            if name not in self._verified and (deep or size <= SMALL_FILE):
+                if file_crc(path) != info["crc32"]:
+                    raise CorruptEntry(f"{path}: checksum mismatch (damaged file)")
+                self._verified.add(name)
+        except FileNotFoundError:
+            raise CorruptEntry(f"{path}: file missing") from None
+        except OSError as exc:
+            raise CorruptEntry(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        return path
+
+    def verify(self) -> None:
+        """Cheap check of a cache hit: every file present with its size, small files checksummed.
 
         Raises
         ------
         CorruptEntry
-            When the file is missing, has the wrong size or cannot be unpickled.
+            Naming the first damaged file.
+        """
+        for name in self.meta["outputs"]:
+            self._check_file(name, deep=False)
+
+    def load(self, name: str) -> Any:
+        """Load one output after checking its CRC-32; arrays are memory-mapped read-only.
+
+        Raises
+        ------
+        CorruptEntry
+            When the file is missing, has the wrong size or checksum, or cannot be unpickled.
         """
         import joblib
 
-        info = self.meta["outputs"].get(name)
-        if info is None:
-            raise CorruptEntry(f"{self.path}: no output '{name}'")
-        path = self.path / info["file"]
+        path = self._check_file(name, deep=True)
         try:
-            if path.stat().st_size != info["size"]:
-                raise CorruptEntry(f"{path}: size {path.stat().st_size} != recorded {info['size']}")
             return joblib.load(path, mmap_mode="r")
-        except CorruptEntry:
-            raise
         except Exception as exc:  # unpickling garbage can raise nearly anything
             raise CorruptEntry(f"{path}: {type(exc).__name__}: {exc}") from exc
 
@@ -170,16 +182,34 @@ class Cache:
     def _stage_dir(self, stage: str) -> Path:
         return self.root / stage
 
-    def lookup(self, stage: str, key: str) -> Entry | None:
-        """The entry for ``(stage, key)``, or None; a corrupt ``entry.json`` counts as none."""
+    def find(self, stage: str, key: str) -> Entry | None:
+        """The entry for ``(stage, key)``, or None when there is none.
+
+        Raises
+        ------
+        CorruptEntry
+            The entry directory exists but its ``entry.json`` is missing, unreadable or wrong.
+        """
         path = self._stage_dir(stage) / key
         try:
             meta = json.loads((path / ENTRY_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:
+            if path.is_dir():
+                raise CorruptEntry(f"{path}: {ENTRY_FILE} is missing") from None
             return None
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            raise CorruptEntry(f"{path / ENTRY_FILE}: unreadable ({type(exc).__name__})") from None
+        if not (isinstance(meta, dict) and meta.get("key") == key and isinstance(meta.get("outputs"), dict)
+                and isinstance(meta.get("inputs"), dict)):
+            raise CorruptEntry(f"{path / ENTRY_FILE}: not the record of entry {key}")
+        return Entry(path, meta)
+
+    def lookup(self, stage: str, key: str) -> Entry | None:
+        """The entry for ``(stage, key)``, or None; a damaged ``entry.json`` counts as none."""
+        try:
+            return self.find(stage, key)
+        except CorruptEntry:
             return None
-        return Entry(path, meta) if meta.get("key") == key else None
 
     def latest(self, stage: str) -> Entry | None:
         """The entry of ``stage`` used most recently, whatever its key."""
@@ -190,8 +220,14 @@ class Cache:
         return self.lookup(stage, key)
 
     def mark_latest(self, stage: str, key: str) -> None:
-        """Remember ``key`` as the entry of ``stage`` used most recently."""
-        atomic_write(self._stage_dir(stage) / "LATEST", key.encode())
+        """Remember ``key`` as the entry of ``stage`` used most recently (no write when unchanged)."""
+        path = self._stage_dir(stage) / "LATEST"
+        try:
+            if path.read_bytes() == key.encode():
+                return
+        except OSError:
+            pass  # absent or unreadable: write it
+        atomic_write(path, key.encode())
 
     @contextlib.contextmanager
     def lock(self, stage: str, key: str) -> Iterator[None]:
@@ -222,15 +258,16 @@ class Cache:
 
         stage_dir = self._stage_dir(stage)
         stage_dir.mkdir(mode=0o700, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=stage_dir, prefix=f".{key}.", suffix=".tmp"))
+        sweep(stage_dir)
+        tmp = Path(tempfile.mkdtemp(dir=stage_dir, prefix=tmp_prefix(key), suffix=".tmp"))
         try:
             files = {}
             for i, (name, value) in enumerate(outputs.items()):
                 path = tmp / f"{i}.joblib"
                 joblib.dump(value, path)
-                with open(path, "rb+") as f:
+                with open(path, "rb") as f:
                     os.fsync(f.fileno())
-                files[name] = {"file": path.name, "size": path.stat().st_size}
+                files[name] = {"file": path.name, "size": path.stat().st_size, "crc32": file_crc(path)}
             meta = {"format": CACHE_FORMAT, "stage": stage, "key": key, "inputs": inputs,
                     "outputs": files, "seconds": seconds}
             atomic_write(tmp / ENTRY_FILE, json.dumps(meta, indent=1, default=str).encode())
@@ -243,23 +280,31 @@ class Cache:
     def _move_into_place(self, tmp: Path, final: Path) -> None:
         old = None
         if final.exists():
-            old = final.with_name(f".{final.name}.old.{os.getpid()}")
-            os.rename(final, old)
+            old = Path(tempfile.mkdtemp(dir=final.parent, prefix=tmp_prefix(final.name), suffix=".tmp"))
+            os.rename(final, old / final.name)
         os.rename(tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
     def discard(self, stage: str, key: str) -> None:
-        """Remove one entry (used when it turned out to be corrupt)."""
-        shutil.rmtree(self._stage_dir(stage) / key, ignore_errors=True)
+        """Remove one entry (used when it turned out to be corrupt): renamed away first, so a
+        concurrent reader sees the whole entry or none of it."""
+        path = self._stage_dir(stage) / key
+        if not path.exists():
+            return
+        trash = Path(tempfile.mkdtemp(dir=path.parent, prefix=tmp_prefix(key), suffix=".tmp"))
+        with contextlib.suppress(FileNotFoundError):  # another process discarded it first
+            os.rename(path, trash / key)
+        shutil.rmtree(trash, ignore_errors=True)
 
     def entries(self, stage: str) -> list[Entry]:
         """Every readable entry of ``stage``."""
         stage_dir = self._stage_dir(stage)
         if not stage_dir.is_dir():
             return []
-        found = [self.lookup(stage, p.name) for p in stage_dir.iterdir() if not p.name.startswith(".")]
+        found = [self.lookup(stage, p.name) for p in stage_dir.iterdir()
+                 if not p.name.startswith(".") and p.name != "LATEST"]
         return [e for e in found if e is not None]
 
     def size_of(self, entry: Entry) -> int:

@@ -18,9 +18,15 @@ from typing import Any
 from pipeline.errors import PipelineError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error instead of the usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
 
 def _common_options() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     group = common.add_argument_group("configuration")
     group.add_argument("--config", metavar="FILE", help="TOML config file (default: ./pipeline.toml if present)")
     group.add_argument("--preset", metavar="NAME", help="named settings applied under the config file (e.g. seed)")
@@ -39,8 +45,8 @@ def _common_options() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     common = _common_options()
-    parser = argparse.ArgumentParser(prog="pipeline", description="Train a NumPy MLP on MNIST "
-                                     "through cached, pluggable stages.")
+    parser = _Parser(prog="pipeline", description="Train a NumPy MLP on MNIST "
+                     "through cached, pluggable stages.")
     parser.add_argument("--version", action="version", version=f"pipeline {__import__('pipeline').__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = sub.add_parser("run", parents=[common], help="run the stages (cached ones are reused)")
@@ -86,6 +92,8 @@ class Session:
         return Cache(Path(self.args.cache_dir) if self.args.cache_dir else default_cache_dir())
 
     def plugins(self) -> Any:
+        from rich.markup import escape
+
         from pipeline.errors import ConfigError
         from pipeline.plugin_manager import load_plugins
 
@@ -94,22 +102,31 @@ class Session:
             if not opt.startswith("no:") or len(opt) == 3:
                 raise ConfigError(f"-p expects no:NAME to block a plugin, got '{opt}'")
             blocked.append(opt[3:])
-        trace = (lambda line: self.err.print(f"[dim]hook[/] {line}", highlight=False)) if self.args.trace_hooks \
-            else None
+        # one unwrapped line per call, not parsed as markup (arguments may contain "[...]")
+        trace = (lambda line: self.err.print("[dim]hook[/] " + escape(line), highlight=False, soft_wrap=True)) \
+            if self.args.trace_hooks else None
         return load_plugins(blocked=blocked, trace=trace)
 
 
 def _out_dir(requested: str | None) -> tuple[Path, Path | None]:
-    """The run's output directory and, for the default, the ``runs/latest`` link to update."""
+    """The run's output directory and, for the default, the ``runs/latest`` link to update.
+
+    The default ``runs/<time>[-n]`` is created here with an exclusive ``mkdir``, so two
+    runs started in the same second never share a directory.
+    """
     if requested:
         return Path(requested), None
     runs = Path("runs")
+    runs.mkdir(exist_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate, n = runs / stamp, 1
-    while candidate.exists():
-        n += 1
-        candidate = runs / f"{stamp}-{n}"
-    return candidate, runs / "latest"
+    for n in range(1, 10_000):
+        candidate = runs / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate, runs / "latest"
+    raise PipelineError(f"cannot create a new run directory in '{runs}'; use --out DIR")
 
 
 def _point_latest(link: Path, target: Path) -> None:
@@ -121,12 +138,12 @@ def _point_latest(link: Path, target: Path) -> None:
 
 def cmd_run(s: Session) -> int:
     from pipeline.display import RichDisplay
-    from pipeline.runner import Display, Runner, Selection
+    from pipeline.runner import QuietDisplay, Runner, Selection
 
     config, cache, plugins = s.config(), s.cache(), s.plugins()
     selection = Selection(s.args.only, s.args.start, s.args.stop, s.args.force)
     selection.resolve()  # unknown stage names fail before anything runs
-    display = Display() if s.args.quiet else RichDisplay(s.console)
+    display = QuietDisplay() if s.args.quiet else RichDisplay(s.console)
     out_dir, latest = _out_dir(s.args.out)
     runner = Runner(config, cache, plugins, display)
     if s.args.only:
@@ -220,7 +237,7 @@ def cmd_plugins(s: Session) -> int:
 def cmd_predict(s: Session) -> int:
     from pipeline.predict import run_predict
 
-    return run_predict(s.args.model, s.args.input, s.args.limit, s.console)
+    return run_predict(s.args.model, s.args.input, s.args.limit, s.console, s.plugins())
 
 
 def cmd_check_plugins(s: Session) -> int:
@@ -242,14 +259,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
+        if args.debug:
+            raise
         print("interrupted: stopped cleanly; completed stages stay cached, re-run to continue", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: keep it short unless asked
         if args.debug:
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (re-run with --debug for the traceback)",
+        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (re-run with --debug for the traceback)",
               file=sys.stderr)
         return 3
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (messages of wrapped libraries may hold newlines)."""
+    return " ".join(str(exc).split())

@@ -81,6 +81,11 @@ class RichDisplay(Display):
     def warn(self, message: str) -> None:
         self.console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
 
+    def close(self) -> None:
+        if self._progress is not None:  # stop the live bar: restores the cursor after Ctrl-C
+            self._progress.close()
+            self._progress = None
+
     def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
         from rich.table import Table
 

@@ -7,6 +7,7 @@ are merged from the registration hooks, refusing duplicate names.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import os
@@ -88,10 +89,12 @@ class Plugins:
         Implementations run in pluggy's order (last registered first). An
         exception from a plugin becomes a :class:`PluginError` that names it.
         """
-        for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
-            if self.trace is not None:
-                args = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
-                self.trace(f"{hook_name}({args}) -> {impl.plugin_name}")
+        impls = list(reversed(getattr(self.pm.hook, hook_name).get_hookimpls()))
+        if self.trace is not None:
+            args = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
+            # a call nobody implements is traced too: it shows when each hook fires
+            self.trace(f"{hook_name}({args}) -> {', '.join(i.plugin_name for i in impls) or 'no implementation'}")
+        for impl in impls:
             wanted = {name: kwargs[name] for name in impl.argnames}
             try:
                 impl.function(**wanted)
@@ -127,14 +130,15 @@ def _register(pm: pluggy.PluginManager, obj: Any, info: PluginInfo) -> None:
     except ValueError as exc:  # pluggy: name or object already registered
         raise PluginError(f"plugin '{info.name}' ({info.dist}) cannot be registered: {exc}") from None
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin '{info.name}' ({info.dist}) has an invalid hook: {exc}") from None
+        # pluggy's message spans lines; the CLI promises one
+        raise PluginError(f"plugin '{info.name}' ({info.dist}) has an invalid hook: "
+                          f"{' '.join(str(exc).split())}") from None
     # Hooks are called one implementation at a time (so that errors name their
     # plugin), which would silently skip a wrapper's code: refuse wrappers.
-    for impl in pm.get_hookcallers(obj) or []:
-        for hookimpl in impl.get_hookimpls():
-            if hookimpl.plugin_name == info.name and (hookimpl.hookwrapper or hookimpl.wrapper):
-                pm.unregister(name=info.name)
-                raise PluginError(f"plugin '{info.name}' ({info.dist}): {impl.name} is declared as a "
+    for caller in pm.get_hookcallers(obj) or []:
+        for impl in caller.get_hookimpls():
+            if impl.plugin_name == info.name and (impl.hookwrapper or impl.wrapper):
+                raise PluginError(f"plugin '{info.name}' ({info.dist}): {caller.name} is declared as a "
                                   f"wrapper, which pipeline does not support; use a plain @hookimpl")
 
 
@@ -179,8 +183,9 @@ def _build_registry(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], kind
     hook = getattr(pm.hook, KINDS[kind])
     check, wanted = _SHAPE_CHECKS[kind]
     registry: dict[str, Implementation] = {}
-    # call each implementation on its own so that a bad result names its plugin
-    for impl in reversed(hook.get_hookimpls()):
+    # call each implementation on its own so that a bad result names its plugin;
+    # in registration order, so a duplicate is reported against the first owner
+    for impl in hook.get_hookimpls():
         info = infos[impl.plugin_name]
         if trace is not None:
             trace(f"{KINDS[kind]}() -> {info.name}")
@@ -244,12 +249,22 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin '{pm.get_name(exc.plugin)}' implements an unknown hook: {exc}") from None
+        raise PluginError(_unknown_hooks(pm, exc.plugin)) from None
     plugins = Plugins(pm, infos, trace=trace)
     plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
     return plugins
 
 
+def _unknown_hooks(pm: pluggy.PluginManager, plugin: Any) -> str:
+    """The message for a plugin implementing hooks that do not exist (usually a typo)."""
+    known = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), f"{ENTRY_POINT_GROUP}_spec")]
+    unknown = [caller.name for caller in pm.get_hookcallers(plugin) or [] if caller.spec is None]
+    guesses = [f"'{u}'" + (f" (did you mean '{close[0]}'?)" if (close := difflib.get_close_matches(u, known, 1))
+                           else "") for u in unknown]
+    return (f"plugin '{pm.get_name(plugin)}' implements unknown hook {', '.join(guesses)}; "
+            f"hooks are: {', '.join(sorted(known))}")
+
+
 def _short(value: Any) -> str:
-    text = repr(value)
+    text = f"{value:.4g}" if isinstance(value, float) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.errors import DataError, ModelFileError
 
-MODEL_FORMAT = "pipeline-mlp"
+MODEL_FORMAT, MODEL_FORMAT_VERSION = "pipeline-mlp", 1
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,14 @@ def load_model(path: str | Path) -> Model:
         raise ModelFileError(f"'{json_path}' is not a pipeline model description "
                              f"(format {meta.get('format') if isinstance(meta, dict) else None!r}, "
                              f"expected '{MODEL_FORMAT}')")
+    if meta.get("format_version") != MODEL_FORMAT_VERSION:
+        raise ModelFileError(f"'{json_path}': format_version {meta.get('format_version')!r} is not supported "
+                             f"(this pipeline reads version {MODEL_FORMAT_VERSION}); re-export the model")
     layers = meta.get("layers")
-    if not (isinstance(layers, list) and len(layers) >= 2 and all(isinstance(v, int) for v in layers)):
-        raise ModelFileError(f"'{json_path}': 'layers' must list the layer widths, got {layers!r}")
+    if not (isinstance(layers, list) and len(layers) >= 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in layers)):
+        raise ModelFileError(f"'{json_path}': 'layers' must list the positive layer widths, got {layers!r}")
+    _check_meta(meta, json_path)
     try:
         with np.load(npz_path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
@@ -64,19 +69,51 @@ def load_model(path: str | Path) -> Model:
         if w is None or b is None or w.shape != (fan_in, fan_out) or b.shape != (fan_out,):
             raise ModelFileError(f"'{npz_path}': W{i}/b{i} missing or not shaped ({fan_in}, {fan_out}) / "
                                  f"({fan_out},) as model.json's layers {layers} say")
+        if w.dtype.kind != "f" or b.dtype.kind != "f" or not (np.isfinite(w).all() and np.isfinite(b).all()):
+            raise ModelFileError(f"'{npz_path}': W{i}/b{i} must hold finite floating-point weights "
+                                 f"(dtypes {w.dtype}, {b.dtype})")
         params += [w.astype(np.float32, copy=False), b.astype(np.float32, copy=False)]
     return Model(params, meta)
 
 
+def _check_meta(meta: dict[str, Any], json_path: Path) -> None:
+    """Classes and preprocessing of model.json, as export writes them."""
+    classes = meta.get("classes")
+    if not (isinstance(classes, list) and len(classes) == meta["layers"][-1]):
+        raise ModelFileError(f"'{json_path}': 'classes' must list one label per output "
+                             f"({meta['layers'][-1]}), got {classes!r}")
+    if not isinstance(meta.get("activation"), str):
+        raise ModelFileError(f"'{json_path}': 'activation' must name an activation, got {meta.get('activation')!r}")
+    pre = meta.get("preprocessing", {})
+    if not isinstance(pre, dict):
+        raise ModelFileError(f"'{json_path}': 'preprocessing' must be an object, got {pre!r}")
+    for key in ("scale", "mean", "std"):
+        value = pre.get(key, 1.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) \
+                or (key != "mean" and value == 0):
+            raise ModelFileError(f"'{json_path}': preprocessing.{key} must be a finite number"
+                                 f"{'' if key == 'mean' else ' other than 0'}, got {value!r}")
+
+
 def read_images(path: str | Path) -> np.ndarray:
     """Images from an IDX file (``.gz`` ok), an ``.npy`` or an ``.npz``; shape (n, ...) numeric."""
-    path = Path(path)
+    images = _read_images(Path(path))
+    if images.dtype.kind not in "uif" or images.ndim == 0 or images.shape[0] == 0:
+        raise DataError(f"'{path}': expected numeric images (n, h, w) or (n, pixels), got dtype {images.dtype} "
+                        f"and shape {images.shape}")
+    if images.dtype.kind == "f" and not np.isfinite(images).all():
+        raise DataError(f"'{path}': images hold NaN or infinite pixel values")
+    return images
+
+
+def _read_images(path: Path) -> np.ndarray:
     if not path.is_file():
-        raise DataError(f"input file '{path}' does not exist")
+        raise DataError(f"input file '{path}' does not exist" + (" (it is a directory)" if path.is_dir() else "")
+                        + "; give an IDX file (.gz ok), .npy or .npz")
     if path.suffix == ".npy":
         try:
             return np.load(path, allow_pickle=False)
-        except ValueError as exc:
+        except (ValueError, OSError, EOFError) as exc:
             raise DataError(f"'{path}' is not a plain .npy array: {exc}") from None
     if path.suffix == ".npz":
         try:
@@ -87,7 +124,7 @@ def read_images(path: str | Path) -> np.ndarray:
                 if name is None:
                     raise DataError(f"'{path}' holds {names}; expected an array named x_test, x or images")
                 return npz[name]
-        except (ValueError, OSError, zipfile.BadZipFile) as exc:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(f"'{path}' is not a readable npz file: {exc}") from None
     from stages.idx import read_idx
 
@@ -119,14 +156,20 @@ def predict(model: Model, images: np.ndarray, activation: Any, batch_size: int =
     return predict_proba(model.params, prepare(model, images), activation, batch_size)
 
 
-def run_predict(model_path: str, input_path: str, limit: int, console: Any) -> int:
+def run_predict(model_path: str, input_path: str, limit: int, console: Any, plugins: Any = None) -> int:
     """The ``predict`` command: print a table of predictions and the class counts."""
     from rich.table import Table
 
+    from pipeline.errors import PluginError
     from pipeline.plugin_manager import load_plugins
 
     model = load_model(model_path)
-    activation = load_plugins().get("activation", model.meta.get("activation", "?"), "model.json activation").obj
+    name = model.meta["activation"]
+    try:
+        activation = (plugins or load_plugins()).get("activation", name, "model.json activation").obj
+    except PluginError as exc:  # the model needs a plugin this installation lacks
+        raise ModelFileError(f"the model in '{model_path}' needs activation '{name}', which is not "
+                             f"registered here: {exc}") from None
     probs = predict(model, read_images(input_path), activation)
     classes = model.meta.get("classes") or list(range(probs.shape[1]))
     best = probs.argmax(axis=1)

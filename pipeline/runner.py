@@ -7,6 +7,8 @@ nothing but their computation. It works with no third-party plugin at all.
 from __future__ import annotations
 
 import json
+import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.api import SILENT, Progress
-from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write
+from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.guards import check_outputs, probe_plugins
 from pipeline.keys import Plan, plan, stage_config
 from pipeline.plugin_manager import Plugins
 from pipeline.registry import STAGES, Stage, ancestors, downstream, get_stage, producers, validate
@@ -97,6 +100,29 @@ class Display:
     def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
         """The closing tables."""
 
+    def close(self) -> None:
+        """Stop anything live (progress bars); called when a run stops on an error or Ctrl-C."""
+
+
+class _StderrProgress(Progress):
+    def warn(self, message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+class QuietDisplay(Display):
+    """``-q``: nothing but warnings, one line each on stderr."""
+
+    def progress(self, stage: str) -> Progress:
+        return _StderrProgress()
+
+    def warn(self, message: str) -> None:
+        _StderrProgress().warn(message)
+
+    def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
+        fetched = any(s["name"] == "fetch" and s["status"] == "ran" for s in record["stages"])
+        if record.get("data", {}).get("note") and not fetched:  # a cached fallback: say so every run
+            self.warn(record["data"]["note"])
+
 
 @dataclass
 class Runner:
@@ -124,6 +150,7 @@ class Runner:
         validate(self.stages)
         self._made_by = producers(self.stages)
         self._entries: dict[str, Entry] = {}
+        self._results: dict[str, StageResult] = {}
         self._forced: set[str] = set()
         self.plan: Plan | None = None
 
@@ -144,6 +171,9 @@ class Runner:
         """
         visit, self._forced = selection.resolve(self.stages)
         self.plan = self.make_plan()
+        for stage in self.stages:  # microseconds; a broken plugin or option fails before any stage runs
+            if stage.name in visit:
+                probe_plugins(stage, self.plan.implementations[stage.name], self.config)
         self.plugins.call("before_pipeline_run", config=self.config, stages=visit)
         try:
             results = [self._visit(stage) if stage.name in visit else StageResult(stage.name, "skipped")
@@ -151,10 +181,12 @@ class Runner:
             record = self._record(results, visit, out_dir)
             self.plugins.call("after_pipeline_run", record=record)
         except BaseException as exc:
+            self.display.close()
             self._notify_error("on_pipeline_error", exc, config=self.config)
             raise
-        if out_dir is not None:
-            atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode())
+        if out_dir is not None:  # last: a run directory with run.json is complete
+            atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode(),
+                         mode=_FILE_MODE)
         self.display.summary(record, self._output("evaluate", "metrics") if "evaluate" in visit else None)
         return record
 
@@ -164,16 +196,34 @@ class Runner:
         except PipelineError as hook_exc:
             self.display.warn(str(hook_exc))  # keep the original error; report the hook's
 
+    def _find(self, stage: Stage) -> Entry | None:
+        """The stage's entry for this plan, checked cheaply; a damaged one is reported and removed."""
+        key = self.plan.keys[stage.name]
+        try:
+            entry = self.cache.find(stage.name, key)
+            if entry is not None:
+                entry.verify()
+            return entry
+        except CorruptEntry as exc:
+            self._damaged(stage.name, key, exc)
+            return None
+
+    def _damaged(self, stage_name: str, key: str, exc: CorruptEntry) -> None:
+        self.display.warn(f"cache entry of stage '{stage_name}' is damaged ({exc}); recomputing it")
+        self.cache.discard(stage_name, key)
+        self._entries.pop(stage_name, None)
+
     def _visit(self, stage: Stage) -> StageResult:
         key = self.plan.keys[stage.name]
         started = time.perf_counter()
-        entry = None if stage.name in self._forced else self.cache.lookup(stage.name, key)
+        entry = None if stage.name in self._forced else self._find(stage)
         status = "cached"
         if entry is None:
             entry, status = self._compute(stage)
         self._entries[stage.name] = entry
         self.cache.mark_latest(stage.name, key)
         result = StageResult(stage.name, status, time.perf_counter() - started, key)
+        self._results[stage.name] = result
         self.plugins.call("after_stage_run", stage=stage.name, key=key, status=status,
                           seconds=result.seconds, outputs=entry.outputs())
         self.display.stage_done(result)
@@ -193,7 +243,7 @@ class Runner:
         key = self.plan.keys[stage.name]
         with self.cache.lock(stage.name, key):
             if stage.name not in self._forced:
-                entry = self.cache.lookup(stage.name, key)
+                entry = self._find(stage)
                 if entry is not None:  # another process computed it while we waited
                     return entry, "cached"
             self.display.stage_started(stage.name, self._why(stage))
@@ -205,7 +255,7 @@ class Runner:
             started = time.perf_counter()
             try:
                 outputs = stage.function()(stage_config(stage, self.config), **kwargs)
-                _check_outputs(stage, outputs)
+                check_outputs(stage, outputs, self.plan.implementations[stage.name])
             except BaseException as exc:
                 self._notify_error("on_stage_error", exc, stage=stage.name, key=key)
                 raise
@@ -224,10 +274,11 @@ class Runner:
         try:
             return entry.outputs()[name]
         except CorruptEntry as exc:
-            self.display.warn(f"cache entry of stage '{stage_name}' is unreadable ({exc}); recomputing it")
-            self.cache.discard(stage_name, entry.key)
-            entry, _ = self._compute(stage)
+            self._damaged(stage_name, entry.key, exc)
+            entry, status = self._compute(stage)
             self._entries[stage_name] = entry
+            if stage_name in self._results:
+                self._results[stage_name].status = status
             return entry.outputs()[name]
 
     def _record(self, results: list[StageResult], visit: list[str], out_dir: Path | None) -> dict[str, Any]:
@@ -235,10 +286,11 @@ class Runner:
         dataset = self._output("fetch", "dataset") if "fetch" in visit else {}
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
+            sweep(Path(out_dir))
             for stage in self.stages:
                 for name in stage.writes:
                     if "." in name and stage.name in visit:
-                        atomic_write(Path(out_dir) / name, bytes(self._output(stage.name, name)))
+                        atomic_write(Path(out_dir) / name, bytes(self._output(stage.name, name)), mode=_FILE_MODE)
         headline = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
         return {
             "pipeline_version": __import__("pipeline").__version__,
@@ -252,10 +304,11 @@ class Runner:
         }
 
 
-def _check_outputs(stage: Stage, outputs: Any) -> None:
-    if not isinstance(outputs, Mapping) or set(outputs) != set(stage.writes):
-        got = sorted(outputs) if isinstance(outputs, Mapping) else type(outputs).__name__
-        raise TypeError(f"stage '{stage.name}' must return a dict with keys {sorted(stage.writes)}, got {got}")
-    for name in stage.writes:
-        if "." in name and not isinstance(outputs[name], bytes):
-            raise TypeError(f"stage '{stage.name}': file output '{name}' must be bytes")
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Permissions of the files written into a run directory: the usual ones for new files.
+_FILE_MODE = 0o666 & ~_umask()

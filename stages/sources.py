@@ -2,15 +2,14 @@
 
 ``source_identity`` is what the runner hashes into fetch's cache key on every
 run, so it only stats files; the loaders do the reading. scikit-learn is
-imported inside the loaders that need it, never at module level.
+imported inside the loaders that need it, never at module level. The OpenML
+and ``auto`` sources live in :mod:`stages.openml`, imported when used.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import stat
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,113 +207,45 @@ def _load_npz(arg: str, data_home, progress: Progress) -> RawData:
 
 # --- digits --------------------------------------------------------------------------------------
 
-def _identity_digits(arg: str, data_home) -> dict:
+def identity_digits(arg: str, data_home) -> dict:
     import importlib.metadata  # the bundled file can only change with scikit-learn itself
 
     return {"scikit-learn": importlib.metadata.version("scikit-learn")}
 
 
-def _load_digits(arg: str, data_home, progress: Progress) -> RawData:
-    from sklearn.datasets import load_digits
+def load_digits(arg: str, data_home, progress: Progress) -> RawData:
+    from sklearn.datasets import load_digits as sklearn_digits
 
-    x, y = load_digits(return_X_y=True)
+    x, y = sklearn_digits(return_X_y=True)
     # Values are whole numbers 0..16 stored as float64: uint8 is lossless and 8x smaller.
     where = {"x": "digits", "y": "digits"}
     return assemble(x.astype(np.uint8), y, None, None, where, "digits", "digits", scale=16.0)
 
 
-# --- openml:NAME ---------------------------------------------------------------------------------
-
-#: Lower-case OpenML name -> (pinned version, rows at the end that form the official test set).
-#: Pinning the version keeps ``openml:NAME`` meaning the same data as OpenML evolves.
-OPENML_KNOWN: dict[str, tuple[int, int]] = {
-    "mnist_784": (1, 10_000), "fashion-mnist": (1, 10_000), "kuzushiji-mnist": (1, 10_000),
-}
-#: Fail fast when offline: per-socket-operation timeout (s), sklearn's retries (>= 1) and delay (s).
-OPENML_TIMEOUT, OPENML_RETRIES, OPENML_DELAY = 5.0, 1, 0.2
-#: Files sklearn caches for mnist_784 v1 (OpenML data id 554, file id 52667), under DATA_HOME/openml.
-_MNIST_CACHE = ("api/v1/json/data/list/data_name/mnist_784/limit/2/data_version/1.gz",
-                "api/v1/json/data/554.gz", "api/v1/json/data/features/554.gz",
-                "api/v1/json/data/qualities/554.gz", "data/v1/download/52667")
-
-
-def _openml_home(data_home) -> Path:
-    """sklearn's cache folder of OpenML files, as ``fetch_openml`` computes it (without importing it)."""
-    home = data_home or os.environ.get("SCIKIT_LEARN_DATA", "~/scikit_learn_data")
-    return Path(home).expanduser() / "openml" / "openml.org"
-
-
-def mnist_cached(data_home) -> bool:
-    """Whether sklearn's cache in ``data_home`` holds every file of mnist_784 v1 (stat only)."""
-    root = _openml_home(data_home)
-    return all(_stat(root / part) is not None for part in _MNIST_CACHE)
-
+# --- openml:NAME and auto: in stages.openml, imported when used --------------------------------
 
 def _identity_openml(arg: str, data_home) -> dict:
-    return {"name": arg.lower()}
+    from stages import openml
 
-
-def _fetch_openml(name: str, data_home):
-    """``fetch_openml`` with a short socket timeout and one quick retry; returns ``(X, y)``."""
-    from sklearn.datasets import fetch_openml
-
-    version = OPENML_KNOWN.get(name, ("active",))[0]
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(OPENML_TIMEOUT)  # sklearn's urlopen takes no timeout argument
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="A network error occurred")
-            return fetch_openml(name, version=version, as_frame=False, data_home=data_home, parser="liac-arff",
-                                return_X_y=True, n_retries=OPENML_RETRIES, delay=OPENML_DELAY)
-    finally:
-        socket.setdefaulttimeout(previous)
+    return openml.identity_openml(arg, data_home)
 
 
 def _load_openml(arg: str, data_home, progress: Progress) -> RawData:
-    name = arg.lower()  # OpenML names are case-insensitive; sklearn caches them lower-cased
-    task = f"download openml:{name}"
-    progress.update(task, 0, None)
-    try:
-        x, y = _fetch_openml(name, data_home)
-    except (OSError, ValueError) as exc:  # URLError, timeouts, HTTP 412 (OpenMLError), bad checksum
-        reason = getattr(exc, "reason", None) or exc
-        raise DataError(f"data.source openml:{name}: cannot load from OpenML ({reason}); offline "
-                        f"alternatives: {OFFLINE_ALTERNATIVES}") from exc
-    progress.update(task, 1, 1)
-    x = x.toarray() if hasattr(x, "toarray") else np.asarray(x)
-    if x.dtype.kind == "f" and x.size and x.min() >= 0 and x.max() <= 255:
-        as_bytes = x.astype(np.uint8)
-        if np.array_equal(as_bytes, x):  # MNIST arrives as float64 whole numbers: uint8 is lossless
-            x = as_bytes
-    y = np.asarray(y)
-    n_test = OPENML_KNOWN.get(name, (None, 0))[1]
-    where = {k: f"openml:{name}" for k in ("x", "y", "x_test", "y_test")}
-    if n_test and len(x) <= n_test:
-        raise DataError(f"openml:{name}: has {len(x)} rows, expected more than its {n_test} test rows")
-    if n_test:  # the official test set is the last n_test rows
-        return assemble(x[:-n_test], y[:-n_test], x[-n_test:], y[-n_test:], where, f"openml:{name}", name)
-    return assemble(x, y, None, None, where, f"openml:{name}", name)
+    from stages import openml
 
+    return openml.load_openml(arg, data_home, progress)
 
-# --- auto ----------------------------------------------------------------------------------------
 
 def _identity_auto(arg: str, data_home) -> dict:
-    # The outcome depends on the cache (MNIST) and otherwise possibly on scikit-learn (digits).
-    return {"mnist_cached": mnist_cached(data_home), **_identity_digits("", data_home)}
+    from stages import openml
+
+    return openml.identity_auto(arg, data_home)
 
 
 def _load_auto(arg: str, data_home, progress: Progress) -> RawData:
-    try:  # from sklearn's cache when present (no network), else downloaded
-        return _load_openml("mnist_784", data_home, progress)
-    except DataError as exc:
-        cause = exc.__cause__
-        reason = getattr(cause, "reason", None) or cause or exc
-    note = (f"MNIST could not be downloaded from OpenML ({reason}); using the bundled 8x8 digits instead "
-            "- to use MNIST offline, set data.source=idx:DIR (a directory with the four MNIST .gz files)")
-    progress.warn(note)
-    data = _load_digits("", data_home, progress)
-    data.note = note
-    return data
+    from stages import openml
+
+    return openml.load_auto(arg, data_home, progress)
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -334,7 +265,7 @@ SOURCES: dict[str, Source] = {
     "openml": Source("openml:NAME", True, _load_openml, _identity_openml),
     "idx": Source("idx:DIR", True, _load_idx, _identity_idx),
     "npz": Source("npz:FILE", True, _load_npz, _identity_npz),
-    "digits": Source("digits", False, _load_digits, _identity_digits),
+    "digits": Source("digits", False, load_digits, identity_digits),
 }
 
 
@@ -355,8 +286,8 @@ def source_identity(source: str, data_home: str | Path | None) -> dict:
     -------
     dict
         JSON-able; ``{"source": scheme, ...}`` with absolute path(s) and ``[size, mtime_ns]`` for
-        idx/npz, the name for openml, the scikit-learn version for digits, and for auto whether
-        mnist_784 is in ``data_home`` (plus the scikit-learn version of the digits fallback).
+        idx/npz, the name for openml, the scikit-learn version for digits, and for auto the
+        OpenML data set and version (plus the scikit-learn version of the digits fallback).
 
     Raises
     ------

@@ -25,10 +25,12 @@ from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
 from stages import network
 
-#: BLAS threads during training. One is fastest here: with 64-wide layers the
-#: matrix products are small, and extra threads mostly spin and wait (badly so
-#: on a busy 2-core machine).
-BLAS_THREADS = 1
+#: Batches below this many rows train with one BLAS thread; larger ones keep
+#: the library's default. Measured on 2 cores (784-64-10): at 128 rows one
+#: thread gives 0.19 s/epoch, two 0.15-0.27 s and far worse when the machine is
+#: busy, because OpenBLAS workers spin between the many small products; from
+#: about 1024 rows (and for full batches) two threads are 1.6x faster.
+SINGLE_THREAD_BELOW = 1024
 
 #: Rows per forward pass when measuring the validation loss (memory only).
 EVAL_BATCH = 4096
@@ -148,41 +150,48 @@ class _Batch:
                 delta = below
 
 
-def _check_finite(loss: float, epoch: int, lr: float) -> None:
-    if not math.isfinite(loss):
-        raise TrainingError(f"the training loss became {loss} in epoch {epoch} with learning rate "
-                            f"{lr:g}; lower train.lr (e.g. --set train.lr={lr / 10:g})")
+class _Epochs:
+    """Passes over fixed training rows ``x`` (n, d), ``y`` (n, k), updating ``params`` in place."""
 
+    def __init__(self, t, params: list[np.ndarray], optimizer, activation: Activation,
+                 x: np.ndarray, y: np.ndarray) -> None:
+        self.t, self.params, self.optimizer, self.activation = t, params, optimizer, activation
+        self.x, self.y, self.labels = x, y, y.argmax(axis=1)
+        self.rng = np.random.default_rng(t.seed)
+        self.buffers: dict[int, _Batch] = {}  # by rows: the full batch size and the last, partial one
 
-def _buffers(cache: dict, rows: int, params, activation, weight_decay, gather: bool = True) -> _Batch:
-    """The :class:`_Batch` for ``rows`` rows, made on first use (full batches and the last partial one)."""
-    if rows not in cache:
-        cache[rows] = _Batch(params, rows, activation, weight_decay, gather)
-    return cache[rows]
+    def _buffers(self, rows: int, gather: bool = True) -> _Batch:
+        if rows not in self.buffers:
+            self.buffers[rows] = _Batch(self.params, rows, self.activation, self.t.weight_decay, gather)
+        return self.buffers[rows]
 
-
-def _epoch(params, optimizer, x, y, labels, batch_size, activation, weight_decay, rng, epoch, lr,
-           cache: dict) -> tuple[float, float]:
-    """One pass over the rows; returns the accumulated (loss, accuracy)."""
-    n = x.shape[0]
-    if batch_size == "full":
-        batch = _buffers(cache, n, params, activation, weight_decay, gather=False)
+    def _update(self, batch: _Batch, x, y, labels, epoch: int, lr: float) -> tuple[float, int]:
+        """One gradient step on one batch; stops on a NaN/inf loss, naming the epoch and the rate."""
         loss_sum, correct = batch.step(x, y, labels)
-        _check_finite(loss_sum, epoch, lr)
-        optimizer.step(batch.grads, lr)
+        if not math.isfinite(loss_sum):
+            raise TrainingError(f"the training loss became {loss_sum} in epoch {epoch} at learning rate "
+                                f"{lr:g} (train.lr = {self.t.lr:g}); lower train.lr, "
+                                f"e.g. --set train.lr={self.t.lr / 10:g}")
+        self.optimizer.step(batch.grads, lr)
+        return loss_sum, correct
+
+    def run(self, epoch: int, lr: float) -> tuple[float, float]:
+        """One pass in a fresh seeded order (one step if full-batch); the accumulated (loss, accuracy)."""
+        n, size = self.x.shape[0], self.t.batch_size
+        if size == "full":
+            loss_sum, correct = self._update(self._buffers(n, gather=False), self.x, self.y, self.labels,
+                                             epoch, lr)
+            return loss_sum / n, correct / n
+        order = self.rng.permutation(n)
+        loss_sum, correct = 0.0, 0
+        for start in range(0, n, size):
+            idx = order[start:start + size]
+            batch = self._buffers(idx.size)
+            batch.gather(self.x, self.y, self.labels, idx)
+            batch_loss, batch_correct = self._update(batch, batch.x, batch.y, batch.labels, epoch, lr)
+            loss_sum += batch_loss
+            correct += batch_correct
         return loss_sum / n, correct / n
-    order = rng.permutation(n)
-    loss_sum, correct = 0.0, 0
-    for start in range(0, n, batch_size):
-        idx = order[start:start + batch_size]
-        batch = cache.get(idx.size) or _buffers(cache, idx.size, params, activation, weight_decay)
-        batch.gather(x, y, labels, idx)
-        batch_loss, batch_correct = batch.step(batch.x, batch.y, batch.labels)
-        _check_finite(batch_loss, epoch, lr)
-        optimizer.step(batch.grads, lr)
-        loss_sum += batch_loss
-        correct += batch_correct
-    return loss_sum / n, correct / n
 
 
 def _validate(params, x, y, activation) -> tuple[float | None, float | None]:
@@ -196,14 +205,11 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     """The epoch loop with early stopping; updates ``params`` in place, returns the history."""
     keys = ("epoch", "lr", "loss", "acc", "val_loss", "val_acc")
     history: dict = {k: [] for k in keys} | {"best_epoch": None, "stopped_early": False}
-    labels = y.argmax(axis=1)
-    rng = np.random.default_rng(t.seed)
-    cache: dict = {}
+    epochs = _Epochs(t, params, optimizer, activation, x, y)
     best_loss, best_params = math.inf, None
     for epoch in range(1, t.epochs + 1):
         lr = learning_rate(t, epoch - 1)
-        loss, acc = _epoch(params, optimizer, x, y, labels, t.batch_size, activation, t.weight_decay,
-                           rng, epoch, lr, cache)
+        loss, acc = epochs.run(epoch, lr)
         val_loss, val_acc = _validate(params, x_val, y_val, activation)
         for key, value in zip(keys, (epoch, lr, loss, acc, val_loss, val_acc)):
             history[key].append(value)
@@ -265,8 +271,10 @@ def run(cfg, *, params0: list[np.ndarray], x_train: np.ndarray, y_train: np.ndar
     opt = optimizer(params, **t.optimizer_options)
     x = np.ascontiguousarray(x_train, dtype=np.float32)
     y = np.ascontiguousarray(y_train, dtype=np.float32)
+    rows = x.shape[0] if t.batch_size == "full" else min(t.batch_size, x.shape[0])
+    threads = 1 if rows < SINGLE_THREAD_BELOW else None
     # NaN/inf is detected and reported as a TrainingError, so numpy's own warnings would only be noise.
-    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"), \
+    with threadpool_limits(limits=threads, user_api="blas"), \
             np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = _fit(t, params, x, y, x_val, y_val, activation, opt, progress)
     return {"params": params, "history": history}

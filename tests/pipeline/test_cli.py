@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline.config import Config
 from tests.datasets import make_images
 
 
@@ -23,7 +24,7 @@ def test_run_then_cached_run_then_status(cli, fast_sets):
     assert {s["status"] for s in record["stages"]} == {"cached"}
     status = cli("status", *fast_sets, "--set", "train.lr=0.5")
     assert status.code == 0
-    assert "train.lr 0.05 -> 0.5" in status.out and "stale" in status.out
+    assert f"train.lr {Config().train.lr} -> 0.5" in status.out and "stale" in status.out
 
 
 def test_runs_never_overwrite_each_other(cli, fast_sets):

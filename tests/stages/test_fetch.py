@@ -18,7 +18,7 @@ import pytest
 from pipeline.api import Progress
 from pipeline.config import build_config
 from pipeline.errors import DataError
-from stages import fetch, sources
+from stages import fetch, openml, sources
 from tests.datasets import make_images, write_idx_dataset, write_npz_dataset
 
 KEYS = {"x_raw", "y_raw", "x_raw_test", "y_raw_test", "dataset"}
@@ -90,7 +90,7 @@ def offline(request, *args, **kwargs):
 
 @pytest.fixture
 def fast_retry(monkeypatch):
-    monkeypatch.setattr(sources, "OPENML_DELAY", 0.001)
+    monkeypatch.setattr(openml, "OPENML_DELAY", 0.001)
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def tiny_mnist(monkeypatch):
     x, y = make_images(n_per_class=15, classes=3, shape=(6, 6))
     server = FakeOpenML("mnist_784", x.reshape(len(x), -1), y.tolist(), ["0", "1", "2"])
     monkeypatch.setattr("sklearn.datasets._openml.urlopen", server.urlopen)
-    monkeypatch.setitem(sources.OPENML_KNOWN, "mnist_784", (1, 15))
+    monkeypatch.setitem(openml.OPENML_KNOWN, "mnist_784", (1, 15))
     return server, x, y
 
 
@@ -136,14 +136,16 @@ def test_fetch_openml_through_scikit_learn(tmp_path, tiny_mnist):
     np.testing.assert_array_equal(out["y_raw_test"], y[30:])
     assert progress.updates == [("download openml:mnist_784", 0, None), ("download openml:mnist_784", 1, 1)]
     assert any("data_version/1" in url for url in server.calls)  # the known version is pinned
-    assert sources.mnist_cached(tmp_path) and socket.getdefaulttimeout() is None
+    assert openml.mnist_cached(tmp_path) and socket.getdefaulttimeout() is None
 
 
 def test_auto_uses_cached_mnist_without_network(tmp_path, tiny_mnist, monkeypatch):
     server, x, _ = tiny_mnist
-    assert sources.source_identity("auto", tmp_path)["mnist_cached"] is False
+    before = sources.source_identity("auto", tmp_path)
+    assert not openml.mnist_cached(tmp_path)
     run_fetch("openml:mnist_784", tmp_path)  # fills scikit-learn's cache in data_home
-    assert sources.source_identity("auto", tmp_path)["mnist_cached"] is True
+    assert openml.mnist_cached(tmp_path)
+    assert sources.source_identity("auto", tmp_path) == before  # the download does not change the key
 
     def no_network(request, *args, **kwargs):
         raise AssertionError(f"network touched: {request.get_full_url()}")

@@ -189,7 +189,8 @@ def test_identity_of_each_scheme(tmp_path):
     assert source_identity("openml:Fashion-MNIST", tmp_path) == {"source": "openml", "name": "fashion-mnist"}
     version = importlib.metadata.version("scikit-learn")
     assert source_identity("digits", tmp_path) == {"source": "digits", "scikit-learn": version}
-    assert source_identity("auto", tmp_path)["mnist_cached"] is False
+    assert source_identity("auto", tmp_path) == {"source": "auto", "openml": "mnist_784", "version": 1,
+                                                 "scikit-learn": version}
     with pytest.raises(DataError, match="idx:.*absent: no such directory"):
         source_identity(f"idx:{tmp_path / 'absent'}", tmp_path)
     with pytest.raises(DataError, match="npz:.*absent.npz: no such file"):

@@ -45,6 +45,8 @@ def describe(value: Any) -> str:
     """A short description of one output: shape and dtype of arrays, sizes of the rest."""
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{tuple(value.shape)} {value.dtype}"
+    if isinstance(value, (list, tuple)) and not any(hasattr(v, "shape") for v in value):
+        return f"{type(value).__name__}({len(value)})"      # e.g. the class labels
     if isinstance(value, (list, tuple)):
         items = [describe(v) for v in value[:MAX_ITEMS]]
         return "[" + ", ".join(items + (["..."] if len(value) > MAX_ITEMS else [])) + "]"
@@ -76,5 +78,6 @@ def after_pipeline_run(record: Mapping[str, Any]) -> None:
     """Log the run's totals."""
     statuses = [s["status"] for s in record["stages"]]
     total = time.perf_counter() - _run_started[0] if _run_started else sum(s["seconds"] for s in record["stages"])
-    _write(f"run: {len(statuses)} stages, {statuses.count('ran')} ran, {statuses.count('cached')} cached, "
-           f"{total:.3f} s")
+    skipped = f", {statuses.count('skipped')} skipped" if "skipped" in statuses else ""
+    _write(f"run: {len(statuses)} stages, {statuses.count('ran')} ran, {statuses.count('cached')} cached"
+           f"{skipped}, {total:.3f} s")

@@ -1,0 +1,117 @@
+"""``python -m pipeline check-plugins [NAME...]``: numerical conformance checks of plugins.
+
+Runs the checks of :mod:`pipeline.conformance` on every registered
+activation, initializer and optimizer (or the ones named) and prints a table
+of pass/fail with what was expected and what was measured. Every check is a
+plain function ``check(obj) -> (ok, detail)``, so tests and plugin authors
+can call them one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.conformance import (activation_derivative, activation_large_inputs, activation_pure,
+                                  activation_shape_dtype, initializer_deterministic, initializer_scale,
+                                  initializer_shape, optimizer_converges, optimizer_in_place)
+from pipeline.errors import PluginError
+from pipeline.plugin_manager import Implementation, Plugins
+
+#: A check: the registered object in, ``(passed, expected-vs-measured detail)`` out.
+Check = Callable[[Any], "tuple[bool, str]"]
+
+#: Plugin kind -> its checks, as (name shown in the table, function).
+CHECKS: dict[str, list[tuple[str, Check]]] = {
+    "activation": [("shape & dtype", activation_shape_dtype), ("inputs untouched", activation_pure),
+                   ("derivative", activation_derivative), ("large inputs", activation_large_inputs)],
+    "initializer": [("shape & dtype", initializer_shape), ("deterministic", initializer_deterministic),
+                    ("scale", initializer_scale)],
+    "optimizer": [("in place", optimizer_in_place), ("converges", optimizer_converges)],
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one check on one implementation."""
+
+    impl: Implementation
+    check: str
+    ok: bool
+    detail: str
+
+
+def run_check(check: Check, obj: Any) -> tuple[bool, str]:
+    """Run one check; an exception from the plugin's code is a failure that names it."""
+    try:
+        return check(obj)
+    except Exception as exc:  # foreign code: report what it raised as the measurement
+        return False, f"raised {type(exc).__name__}: {exc}"
+
+
+def check_implementation(impl: Implementation) -> list[Outcome]:
+    """Every check of ``impl``'s kind, in order."""
+    return [Outcome(impl, label, *run_check(fn, impl.obj)) for label, fn in CHECKS[impl.kind]]
+
+
+def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:
+    """The implementations to check.
+
+    Parameters
+    ----------
+    plugins : Plugins
+        Loaded plugins.
+    names : iterable of str
+        Implementation names (``swish``) or plugin names (``pipeline-extras``);
+        empty means every registered implementation.
+
+    Raises
+    ------
+    PluginError
+        For a name that is neither, listing the valid ones.
+    """
+    everything = [impl for kind in CHECKS for impl in plugins.registries[kind].values()]
+    names = list(names)
+    if not names:
+        return everything
+    known = sorted({impl.name for impl in everything} | set(plugins.infos))
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PluginError(f"check-plugins: nothing registered as {', '.join(map(repr, unknown))}; "
+                          f"known implementations and plugins: {', '.join(known)}")
+    return [impl for impl in everything if impl.name in names or impl.plugin.name in names]
+
+
+def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
+    """Check implementations and print a table of the results (``check-plugins``).
+
+    Parameters
+    ----------
+    plugins : Plugins
+        Loaded plugins.
+    names : iterable of str
+        What to check, as for :func:`select`; empty checks everything.
+    console : rich.console.Console
+        Where the table goes.
+
+    Returns
+    -------
+    int
+        The exit status: 0 when every check passed, 1 otherwise.
+    """
+    from rich.table import Table
+
+    outcomes = [o for impl in select(plugins, names) for o in check_implementation(impl)]
+    table = Table(title="plugin checks", title_justify="left")
+    for column in ("kind", "name", "plugin", "check", "result"):
+        table.add_column(column)
+    table.add_column("detail", min_width=36, ratio=1)
+    for o in outcomes:
+        table.add_row(o.impl.kind, o.impl.name, o.impl.plugin.name, o.check,
+                      "[green]pass[/]" if o.ok else "[bold red]FAIL[/]", o.detail)
+    console.print(table)
+    failed = [o for o in outcomes if not o.ok]
+    console.print(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks passed"
+                  + (f"; failing: {', '.join(sorted({o.impl.name for o in failed}))}" if failed else ""))
+    return 1 if failed else 0

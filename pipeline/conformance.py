@@ -1,0 +1,243 @@
+"""The conformance checks behind ``check-plugins``, one plain function per property.
+
+Each takes the registered object (an activation, an initializer, an
+optimizer factory) and returns ``(passed, detail)``, where ``detail`` says
+what was expected and what was measured; they raise whatever the plugin's
+code raises. The interfaces checked are the ones ``docs/plugins.md``
+documents. :mod:`pipeline.check` runs them and prints the table.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+#: |z| of the "large input" activation check.
+LARGE = (1e4, 1e3, 100.0, 88.8, 20.0)
+
+
+def _describe(x: Any) -> str:
+    if isinstance(x, np.ndarray):
+        return f"{x.shape} {x.dtype}"
+    return f"a {type(x).__name__}, not an ndarray"
+
+
+def _sample_z(shape: tuple[int, int], seed: int = 0) -> np.ndarray:
+    """float64 values in ±[0.05, 4]: away from 0, where common activations have their kink."""
+    rng = np.random.RandomState(seed)
+    return rng.uniform(0.05, 4.0, shape) * rng.choice([-1.0, 1.0], shape)
+
+
+# -- activations ----------------------------------------------------------------
+
+def activation_shape_dtype(act: Any) -> tuple[bool, str]:
+    """``forward`` and ``derivative`` keep the shape and dtype of a float32 ``(n, width)`` input."""
+    z = _sample_z((7, 5)).astype(np.float32)
+    a = act.forward(z)
+    d = act.derivative(z, a)
+    for what, out in (("forward", a), ("derivative", d)):
+        if not isinstance(out, np.ndarray) or out.shape != z.shape or out.dtype != z.dtype:
+            return False, f"{what}: expected {_describe(z)}, measured {_describe(out)}"
+    return True, f"{_describe(z)} in, {_describe(a)} out"
+
+
+def activation_pure(act: Any) -> tuple[bool, str]:
+    """Neither function modifies its inputs, and ``forward`` returns a new array."""
+    z = _sample_z((6, 4), seed=1).astype(np.float32)
+    z_before = z.copy()
+    a = act.forward(z)
+    if not np.array_equal(z, z_before):
+        return False, "forward: expected z unchanged, measured: z was modified in place"
+    if isinstance(a, np.ndarray) and np.shares_memory(a, z):
+        return False, "forward: expected a new array, measured: z itself or a view of it"
+    a_before = np.array(a, copy=True)
+    act.derivative(z, a)
+    if not (np.array_equal(z, z_before) and np.array_equal(a, a_before)):
+        return False, "derivative: expected z and a unchanged, measured: modified in place"
+    return True, "inputs unchanged, new output array"
+
+
+def activation_derivative(act: Any, points: tuple[int, int] = (20, 10)) -> tuple[bool, str]:
+    """``derivative(z, forward(z))`` matches a central finite difference of ``forward``.
+
+    Evaluated in float64 at random points in ±[0.05, 4]; a point where the
+    one-sided differences disagree lies next to a kink and is skipped.
+    """
+    z = _sample_z(points, seed=2)
+    f0 = np.asarray(act.forward(z))
+    # a forward that computes in float32 whatever it is given needs a larger step
+    low = f0.dtype != np.float64
+    h, rtol, atol = (1e-2, 1e-3, 1e-3) if low else (1e-6, 1e-4, 1e-5)
+    fp, fm = np.asarray(act.forward(z + h), np.float64), np.asarray(act.forward(z - h), np.float64)
+    expected = (fp - fm) / (2 * h)
+    measured = np.asarray(act.derivative(z, f0), np.float64)
+    if measured.shape != z.shape:
+        return False, f"derivative: expected shape {z.shape}, measured {measured.shape}"
+    tol = atol + rtol * np.abs(expected)
+    kink = np.abs((fp - f0) - (f0 - fm)) / h > 100 * tol
+    if kink.mean() > 0.5:
+        return False, f"expected forward differentiable almost everywhere, measured kinks at {kink.sum()} " \
+                      f"of {z.size} points"
+    error = np.where(kink, 0.0, np.abs(measured - expected))
+    bad = error > tol
+    checked = f"{z.size - kink.sum()} points in ±[0.05, 4]" + (f", {kink.sum()} near a kink skipped"
+                                                               if kink.any() else "")
+    if bad.any() or not np.all(np.isfinite(measured)):
+        i = np.unravel_index(np.nanargmax(np.where(np.isfinite(error), error, np.inf)), z.shape)
+        return False, (f"f'({z[i]:.4g}): expected {expected[i]:.6g} (central difference), measured "
+                       f"{measured[i]:.6g}; {bad.sum()} of {checked} off")
+    return True, f"max |error| {error.max():.2g} over {checked}"
+
+
+def activation_large_inputs(act: Any) -> tuple[bool, str]:
+    """Finite outputs and derivatives (float32) for ``|z|`` up to 1e4."""
+    z = np.array([[s * v for v in LARGE for s in (-1, 1)] + [0.0]], dtype=np.float32)
+    with np.errstate(all="ignore"):
+        a = np.asarray(act.forward(z))
+        d = np.asarray(act.derivative(z, a))
+    for what, out in (("forward", a), ("derivative", d)):
+        if out.shape != z.shape:
+            return False, f"{what}: expected shape {z.shape}, measured {out.shape}"
+        if not np.all(np.isfinite(out)):
+            bad = ", ".join(f"{v:g}" for v in z[~np.isfinite(out)])
+            return False, f"{what}: expected finite values for |z| up to {max(LARGE):g}, " \
+                          f"measured inf/NaN at z = {bad}"
+    note = ""
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        try:
+            act.derivative(z, act.forward(z))
+        except FloatingPointError as exc:  # finite in the end, but the author may want to know
+            note = f" (numpy reports '{exc}' on the way, harmless but avoidable)"
+    return True, f"finite for |z| up to {max(LARGE):g}{note}"
+
+
+# -- initializers ----------------------------------------------------------------
+
+def initializer_shape(init: Any) -> tuple[bool, str]:
+    """``init(fan_in, fan_out, rng)`` returns a finite float ``(fan_in, fan_out)`` ndarray."""
+    for fan_in, fan_out in ((784, 64), (64, 10), (1, 1)):
+        w = init(fan_in, fan_out, np.random.RandomState(0))
+        ok = isinstance(w, np.ndarray) and w.shape == (fan_in, fan_out) and np.issubdtype(w.dtype, np.floating)
+        if not ok:
+            return False, f"init({fan_in}, {fan_out}, rng): expected a float array of shape " \
+                          f"{(fan_in, fan_out)}, measured {_describe(w)}"
+        if not np.all(np.isfinite(w)):
+            return False, f"init({fan_in}, {fan_out}, rng): expected finite values, measured " \
+                          f"{np.size(w) - np.isfinite(w).sum()} non-finite"
+    return True, "(784, 64), (64, 10), (1, 1): right shapes, float, finite"
+
+
+def initializer_deterministic(init: Any) -> tuple[bool, str]:
+    """Equal seeds give equal arrays, and the global NumPy RNG is neither used nor changed."""
+    saved = np.random.get_state()
+    try:
+        np.random.seed(1)
+        first = np.array(init(32, 16, np.random.RandomState(7)))
+        touched = _global_rng_moved(1)
+        np.random.seed(2)
+        second = np.array(init(32, 16, np.random.RandomState(7)))
+    finally:
+        np.random.set_state(saved)
+    if touched:
+        return False, "expected only the rng argument to be used, measured: the global np.random state changed"
+    if not np.array_equal(first, second):
+        return False, "expected equal arrays for equal rng seeds, measured different arrays"
+    return True, "same seed, same array; global RNG untouched"
+
+
+def _global_rng_moved(seed: int) -> bool:
+    reference = np.random.RandomState(seed).get_state()
+    current = np.random.get_state()
+    return not (np.array_equal(reference[1], current[1]) and reference[2] == current[2])
+
+
+def initializer_scale(init: Any) -> tuple[bool, str]:
+    """Report the measured scale next to the common ones; fail only for constant weights."""
+    fan_in, fan_out = 400, 200
+    w = np.asarray(init(fan_in, fan_out, np.random.RandomState(0)), np.float64)
+    std, mean = float(w.std()), float(w.mean())
+    refs = (f"sqrt(1/fan_in) {math.sqrt(1 / fan_in):.4f}, sqrt(2/fan_in) {math.sqrt(2 / fan_in):.4f}, "
+            f"sqrt(2/(fan_in+fan_out)) {math.sqrt(2 / (fan_in + fan_out)):.4f}")
+    measured = f"std {std:.4f}, mean {mean:+.4f} at ({fan_in}, {fan_out})"
+    if not std > 0:
+        return False, f"expected std > 0 (equal weights keep hidden units identical), measured {measured}"
+    return True, f"{measured}; for reference: {refs}"
+
+
+# -- optimizers ------------------------------------------------------------------
+
+#: Learning rates tried, in order, on the convex problem (the first that converges wins).
+LEARNING_RATES = (0.1, 0.03, 0.3, 0.01, 1.0, 0.003, 0.001)
+#: Steps per try; the rate decays along a cosine, as ``train.schedule = "cosine"`` does.
+STEPS = 1000
+#: Relative distance to the minimizer that counts as converged.
+TOLERANCE = 1e-4
+
+
+def optimizer_in_place(make: Any) -> tuple[bool, str]:
+    """``step`` writes into the very arrays it was given, keeps shapes and dtypes, and descends."""
+    rng = np.random.RandomState(0)
+    params = [rng.standard_normal((4, 3)).astype(np.float32), np.zeros(3, np.float32)]
+    arrays, before = list(params), [p.copy() for p in params]
+    grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+    opt = make(params)
+    opt.step(grads, 0.01)
+    for i, (p, old) in enumerate(zip(arrays, before)):
+        if p.shape != old.shape or p.dtype != old.dtype:
+            return False, f"params[{i}]: expected {_describe(old)}, measured {_describe(p)}"
+        if np.array_equal(p, old):
+            return False, (f"params[{i}] {_describe(old)}: expected updated in place, measured unchanged "
+                           f"(write into the array, p -= ..., instead of rebinding p = p - ...)")
+    slope = sum(float(np.sum(g.astype(np.float64) * (p - old))) for g, p, old in zip(grads, arrays, before))
+    if not slope < 0:
+        return False, f"expected a step against the gradient (sum g*(p_new - p_old) < 0), measured {slope:+.3g}"
+    return True, f"[(4, 3), (3,)] float32 updated in place; sum g*dp = {slope:+.3g}"
+
+
+def _least_squares(seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """``X`` (50, 6), targets ``Y = X W* + b*`` and the minimizer ``[W*, b*]``."""
+    rng = np.random.RandomState(seed)
+    x = rng.standard_normal((50, 6))
+    star = [rng.standard_normal((6, 3)), rng.standard_normal(3)]
+    return x, x @ star[0] + star[1], star
+
+
+def _descend(make: Any, lr: float, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Minimise ``0.5 / n * ||x W + b - y||**2`` from zeros; returns ``[W, b]``."""
+    w, b = np.zeros((x.shape[1], y.shape[1])), np.zeros(y.shape[1])
+    opt = make([w, b])  # read back through w and b: the contract is "in place"
+    for t in range(STEPS):
+        residual = x @ w + b - y
+        opt.step([x.T @ residual / len(x), residual.mean(axis=0)], lr * 0.5 * (1 + math.cos(math.pi * t / STEPS)))
+        if not np.all(np.isfinite(w)):
+            break  # diverged: no need to go on
+    return [w, b]
+
+
+def optimizer_converges(make: Any) -> tuple[bool, str]:
+    """Drives a convex least-squares problem (params ``[W (6, 3), b (3,)]``) to its minimum.
+
+    Tries the rates in :data:`LEARNING_RATES` until one reaches a relative
+    distance to the minimizer of at most :data:`TOLERANCE` in :data:`STEPS` steps.
+    """
+    x, y, star = _least_squares()
+    norm = math.sqrt(sum(float(np.sum(s * s)) for s in star))
+    best: tuple[float, float] = (math.inf, 0.0)
+    diverged = 0
+    with np.errstate(all="ignore"):  # a diverging optimizer is reported below, not warned about
+        for lr in LEARNING_RATES:
+            params = _descend(make, lr, x, y)
+            distance = math.sqrt(sum(float(np.sum((p - s) ** 2)) for p, s in zip(params, star))) / norm
+            if distance <= TOLERANCE:
+                return True, f"relative distance to the minimum {distance:.1e} at lr={lr} after {STEPS} steps"
+            if math.isfinite(distance) and distance < best[0]:
+                best = (distance, lr)
+            diverged += not math.isfinite(distance)
+    tried = ", ".join(map(str, LEARNING_RATES))
+    measured = f"at best {best[0]:.3g} (lr={best[1]}; 1 at the start)" if math.isfinite(best[0]) else ""
+    if diverged:
+        measured += f"{'; ' if measured else ''}diverged to inf/NaN at {diverged} of {len(LEARNING_RATES)} rates"
+    return False, (f"expected relative distance to the minimum <= {TOLERANCE:g} after {STEPS} steps at one of "
+                   f"lr = {tried}; measured {measured}")

@@ -1,0 +1,162 @@
+"""Cheap checks around a computed stage: probe its plugins before, check its outputs after.
+
+A plugin that returns the wrong shape or dtype would otherwise fail deep
+inside the training loop with a NumPy message that names nobody. Before a
+stage that uses plugins is computed, each plugin is called once on a tiny
+input; after it ran, the outputs are checked for the right names and, for the
+model stages, for shapes, dtype and finiteness. Nothing here touches a cached
+stage, and nothing costs more than a pass over the weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from pipeline.errors import ConfigError, PluginError, TrainingError
+from pipeline.plugin_manager import Implementation
+from pipeline.registry import Stage
+
+
+def _who(impl: Implementation) -> str:
+    return f"{impl.kind} '{impl.name}' (plugin '{impl.plugin.name}')"
+
+
+def _array_problem(value: Any, shape: tuple[int, ...], dtype: np.dtype | None) -> str | None:
+    """What is wrong with ``value`` as an array of ``shape`` and ``dtype`` (any float when None)."""
+    if not isinstance(value, np.ndarray):
+        return f"returned {type(value).__name__}, not a NumPy array"
+    if value.shape != shape:
+        return f"returned shape {value.shape} for {shape}"
+    if dtype is not None and value.dtype != dtype:
+        return f"returned dtype {value.dtype} for {dtype} (it must keep the input's dtype)"
+    if value.dtype.kind != "f":
+        return f"returned dtype {value.dtype}, not floating point"
+    if not np.isfinite(value).all():
+        return "returned NaN or infinite values on ordinary input"
+    return None
+
+
+def _call(impl: Implementation, what: str, function: Any, *args: Any) -> Any:
+    try:
+        return function(*args)
+    except Exception as exc:  # foreign code: name it
+        raise PluginError(f"{_who(impl)} raised in {what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _probe_activation(impl: Implementation) -> None:
+    z = np.linspace(-3, 3, 12, dtype=np.float32).reshape(4, 3)
+    before = z.copy()
+    a = _call(impl, "forward(z)", impl.obj.forward, z)
+    problem = _array_problem(a, z.shape, z.dtype)
+    if problem is None:
+        d = _call(impl, "derivative(z, a)", impl.obj.derivative, z, a)
+        problem = _array_problem(d, z.shape, z.dtype)
+        problem = problem and f"derivative {problem}"
+    else:
+        problem = f"forward {problem}"
+    if problem is None and not np.array_equal(z, before):
+        problem = "forward modified its input z in place"
+    if problem:
+        raise PluginError(f"{_who(impl)}: {problem} on a (4, 3) float32 probe")
+
+
+def _probe_initializer(impl: Implementation) -> None:
+    w = _call(impl, "init(5, 3, rng)", impl.obj, 5, 3, np.random.RandomState(0))
+    problem = _array_problem(np.asarray(w) if isinstance(w, (list, tuple)) else w, (5, 3), None)
+    if problem:
+        raise PluginError(f"{_who(impl)}: init(fan_in=5, fan_out=3, rng) {problem}")
+
+
+def _probe_optimizer(impl: Implementation, options: Mapping[str, Any]) -> None:
+    params = [np.full((3, 2), 0.5, np.float32), np.zeros(2, np.float32)]
+    try:
+        optimizer = impl.obj(params, **options)
+    except (TypeError, ValueError) as exc:
+        if options:  # almost always an option the optimizer does not take, or a bad value
+            raise ConfigError(f"train.optimizer_options = {dict(options)}: not accepted by {_who(impl)}: "
+                              f"{exc}") from None
+        raise PluginError(f"{_who(impl)} raised when created: {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # foreign code: name it
+        raise PluginError(f"{_who(impl)} raised when created: {type(exc).__name__}: {exc}") from exc
+    if not callable(getattr(optimizer, "step", None)):
+        raise PluginError(f"{_who(impl)}: factory(params) returned {type(optimizer).__name__}, "
+                          f"which has no step(grads, lr) method")
+    grads = [np.full((3, 2), 0.1, np.float32), np.full(2, 0.1, np.float32)]
+    try:
+        optimizer.step(grads, 0.01)
+    except (TypeError, ValueError) as exc:
+        if options:  # e.g. momentum = "high"
+            raise ConfigError(f"train.optimizer_options = {dict(options)}: {_who(impl)} fails with them: "
+                              f"{type(exc).__name__}: {exc}") from None
+        raise PluginError(f"{_who(impl)} raised in step(grads, lr): {type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # foreign code: name it
+        raise PluginError(f"{_who(impl)} raised in step(grads, lr): {type(exc).__name__}: {exc}") from exc
+    for i, (p, shape) in enumerate(zip(params, ((3, 2), (2,)))):
+        problem = _array_problem(p, shape, np.dtype(np.float32))
+        if problem:
+            raise PluginError(f"{_who(impl)}: after step(grads, lr), parameter {i} {problem.replace('returned', 'has')}")
+
+
+def probe_plugins(stage: Stage, implementations: Mapping[str, Implementation], config: Any) -> None:
+    """Call each plugin ``stage`` uses once on a tiny input; a misbehaving one is named.
+
+    Raises
+    ------
+    PluginError
+        The plugin raised, or returned the wrong type, shape or dtype, or non-finite values.
+    ConfigError
+        The optimizer refuses ``train.optimizer_options``.
+    """
+    for kind, impl in implementations.items():
+        if kind == "activation":
+            _probe_activation(impl)
+        elif kind == "initializer":
+            _probe_initializer(impl)
+        elif kind == "optimizer":
+            _probe_optimizer(impl, config.train.optimizer_options)
+
+
+def _check_params(stage: Stage, params: Any, name: str, implementations: Mapping[str, Implementation]) -> None:
+    """``[W1, b1, ...]`` float32, chained shapes, finite values."""
+    used = ", ".join(_who(i) for i in implementations.values()) or "no plugin"
+    where = f"stage '{stage.name}' (using {used})"
+    if not isinstance(params, (list, tuple)) or not params or len(params) % 2:
+        raise PluginError(f"{where}: '{name}' must be a list [W1, b1, ...], got {type(params).__name__}")
+    previous = None
+    for i, p in enumerate(params):
+        label = f"{'W' if i % 2 == 0 else 'b'}{i // 2 + 1}"
+        if not isinstance(p, np.ndarray) or p.dtype != np.float32:
+            got = p.dtype if isinstance(p, np.ndarray) else type(p).__name__
+            raise PluginError(f"{where}: {name} {label} is {got}, expected a float32 array")
+        ok = p.ndim == 2 and (previous is None or p.shape[0] == previous) if i % 2 == 0 \
+            else p.shape == (params[i - 1].shape[1],)
+        if not ok:
+            raise PluginError(f"{where}: {name} {label} has shape {p.shape}, which does not fit the layers")
+        previous = p.shape[1] if i % 2 == 0 else previous
+        if not np.isfinite(p).all():
+            raise TrainingError(f"{where}: {name} {label} holds NaN or infinite values; "
+                                f"lower train.lr or check the plugins")
+
+
+def check_outputs(stage: Stage, outputs: Any, implementations: Mapping[str, Implementation]) -> None:
+    """Check what a stage returned before it is cached.
+
+    Raises
+    ------
+    TypeError
+        The stage broke its contract (wrong keys, a file output that is not bytes): a bug.
+    PluginError, TrainingError
+        Model weights of the wrong shape or dtype (naming the plugins used), or not finite.
+    """
+    if not isinstance(outputs, Mapping) or set(outputs) != set(stage.writes):
+        got = sorted(outputs) if isinstance(outputs, Mapping) else type(outputs).__name__
+        raise TypeError(f"stage '{stage.name}' must return a dict with keys {sorted(stage.writes)}, got {got}")
+    for name in stage.writes:
+        if "." in name and not isinstance(outputs[name], bytes):
+            raise TypeError(f"stage '{stage.name}': file output '{name}' must be bytes")
+    for name in ("params0", "params"):
+        if name in outputs:
+            _check_params(stage, outputs[name], name, implementations)
