@@ -58,10 +58,15 @@ def load_model(path: str | Path) -> Model:
             and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in layers)):
         raise ModelFileError(f"'{json_path}': 'layers' must list the positive layer widths, got {layers!r}")
     _check_meta(meta, json_path)
+    from stages.sources import numpy_file_kind
+
+    if numpy_file_kind(npz_path) != "npz":  # else np.load would try it as a pickle
+        raise ModelFileError(f"'{npz_path}' is not a weights-only npz file (no zip signature); "
+                             f"expected the model.npz written by export")
     try:
         with np.load(npz_path, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in npz.files}
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelFileError(f"'{npz_path}' is not a weights-only npz file: {exc}") from None
     params = []
     for i, (fan_in, fan_out) in enumerate(zip(layers, layers[1:]), start=1):
@@ -110,6 +115,11 @@ def _read_images(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"input file '{path}' does not exist" + (" (it is a directory)" if path.is_dir() else "")
                         + "; give an IDX file (.gz ok), .npy or .npz")
+    from stages.sources import numpy_file_kind
+
+    if path.suffix in (".npy", ".npz") and numpy_file_kind(path) != path.suffix[1:]:
+        raise DataError(f"'{path}' is not {'an' if path.suffix == '.npz' else 'a'} {path.suffix} file "
+                        f"(wrong signature); give an IDX file (.gz ok), .npy or .npz")
     if path.suffix == ".npy":
         try:
             return np.load(path, allow_pickle=False)

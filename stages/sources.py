@@ -63,8 +63,9 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
     if y.dtype.kind in "iu":
         return y.astype(np.int64, copy=False)
     if y.dtype.kind == "f":
-        if not (np.isfinite(y).all() and (y == np.round(y)).all()):
-            raise DataError(f"{where}: labels must be whole numbers, got float values such as {y[0]!r}")
+        bad = y[~(np.isfinite(y) & (y == np.round(y)))]
+        if bad.size:
+            raise DataError(f"{where}: labels must be whole numbers, got float values such as {bad[0].item()!r}")
         return y.astype(np.int64)
     try:  # OpenML serves class labels as strings: "5" -> 5
         return np.asarray(y).astype(np.int64)
@@ -118,9 +119,24 @@ def assemble(x, y, x_test, y_test, where: dict[str, str], source: str, name: str
             raise DataError(f"{where[kx]}: images are {image_shape}, the training images are {shape}")
         shape = image_shape
         out[kx], out[ky] = flat, _labels(ys, where[ky])
+    classes = np.unique(out["y"])
+    if classes.size < 2:
+        raise DataError(f"{where['y']}: every training label is {classes[0].item()!r}; a classifier needs "
+                        "at least 2 classes")
+    if "y_test" in out:
+        unseen = np.setdiff1d(out["y_test"], classes)
+        if unseen.size:
+            shown = ", ".join(repr(v.item()) for v in unseen[:5]) + (", ..." if unseen.size > 5 else "")
+            raise DataError(f"{where['y_test']}: test labels {shown} are not among the training classes "
+                            f"{_short_list(classes)}; train and test sets must use the same classes")
     if scale is None:  # the test rows count too: they must also land in [0, 1]
         scale = max(pixel_max(out[k], where[k]) for k in ("x", "x_test") if k in out)
     return RawData(out["x"], out["y"], out.get("x_test"), out.get("y_test"), source, name, shape, scale)
+
+
+def _short_list(values: np.ndarray, limit: int = 12) -> str:
+    shown = [v.item() for v in values[:limit]]
+    return str(shown) if values.size <= limit else str(shown)[:-1] + ", ...]"
 
 
 def _stat(path: Path) -> os.stat_result | None:
@@ -161,10 +177,25 @@ def _identity_npz(arg: str, data_home) -> dict:
     return {"path": str(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def numpy_file_kind(path: Path) -> str | None:
+    """``"npz"`` (a zip archive), ``"npy"`` (one array) or None, from the file's first bytes."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError:
+        return None
+    if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+        return "npz"
+    return "npy" if head == b"\x93NUMPY" else None
+
+
 def _npz_arrays(path: Path) -> dict[str, np.ndarray]:
     """The mnist.npz arrays of ``path``, checked for presence, ndim and numeric dtype."""
     import zipfile
 
+    if numpy_file_kind(path) is None:  # else np.load would try it as a pickle
+        raise DataError(f"{path}: not a readable .npz file (no zip signature); expected the output of "
+                        "numpy.savez with x_train, y_train[, x_test, y_test]")
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
