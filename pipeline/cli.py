@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -252,10 +253,15 @@ COMMANDS = {"run": cmd_run, "status": cmd_status, "config": cmd_config, "cache":
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the process exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed on one line
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         session = Session(args)
-        return COMMANDS[args.command](session)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return COMMANDS[args.command](session)
     except PipelineError as exc:
         if args.debug:
             raise
@@ -274,6 +280,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
-def _one_line(exc: BaseException) -> str:
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """A library warning as one line on stderr, without the source line Python adds."""
+    print(f"warning: {category.__name__}: {_one_line(message)}", file=sys.stderr)
+
+
+def _one_line(exc: BaseException | Warning | str) -> str:
     """The message of ``exc`` on one line (messages of wrapped libraries may hold newlines)."""
     return " ".join(str(exc).split())

@@ -60,9 +60,9 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     optimizer: str = _f("momentum", "optimizer plugin (see `pipeline plugins`)")
-    lr: float = _f(0.1, "initial learning rate", check="positive")
+    lr: float = _f(0.2, "initial learning rate", check="positive")
     epochs: int = _f(20, "number of passes over the training rows", check="positive")
-    batch_size: int | str = _f(64, 'rows per gradient step, or "full" for full-batch gradient descent',
+    batch_size: int | str = _f(128, 'rows per gradient step, or "full" for full-batch gradient descent',
                                check="batch")
     weight_decay: float = _f(5e-4, "L2 penalty on the weights (not the biases)", check="nonnegative")
     schedule: str = _f("cosine", "learning-rate schedule", choices=("constant", "step", "cosine"))
