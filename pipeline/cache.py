@@ -41,7 +41,7 @@ ENTRY_FILE = "entry.json"
 #: Bumped when the layout changes; part of every key. 2: per-file CRC-32 in entry.json.
 CACHE_FORMAT = 2
 #: Files up to this size are checksummed on every cache hit; larger ones when loaded.
-SMALL_FILE = 4 << 20
+SMALL_FILE = 1 << 20
 
 
 def default_cache_dir() -> Path:
@@ -62,6 +62,7 @@ class Entry:
     def __init__(self, path: Path, meta: dict[str, Any]):
         self.path = path
         self.meta = meta
+        self.problem: str | None = None  # why loading it failed, if it did
         self._verified: set[str] = set()
 
     @property
@@ -93,8 +94,9 @@ class Entry:
             raise CorruptEntry(f"{path}: cannot be read ({exc.strerror or exc})") from None
         return path
 
-    def verify(self) -> None:
-        """Cheap check of a cache hit: every file present with its size, small files checksummed.
+    def verify(self, deep: bool = False) -> None:
+        """Check a cache hit: every file present with its size, small files (all when ``deep``)
+        checksummed.
 
         Raises
         ------
@@ -102,7 +104,7 @@ class Entry:
             Naming the first damaged file.
         """
         for name in self.meta["outputs"]:
-            self._check_file(name, deep=False)
+            self._check_file(name, deep)
 
     def load(self, name: str) -> Any:
         """Load one output after checking its CRC-32; arrays are memory-mapped read-only.
@@ -204,6 +206,10 @@ class Cache:
             raise CorruptEntry(f"{path / ENTRY_FILE}: not the record of entry {key}")
         return Entry(path, meta)
 
+    def has(self, stage: str, key: str) -> bool:
+        """Whether an entry for ``(stage, key)`` exists (one ``stat``; not checked)."""
+        return (self._stage_dir(stage) / key / ENTRY_FILE).exists()
+
     def lookup(self, stage: str, key: str) -> Entry | None:
         """The entry for ``(stage, key)``, or None; a damaged ``entry.json`` counts as none."""
         try:
@@ -218,6 +224,10 @@ class Cache:
         except OSError:
             return None
         return self.lookup(stage, key)
+
+    def sweep(self, stage: str) -> int:
+        """Remove what killed writers left in the stage's directory; returns the count."""
+        return sweep(self._stage_dir(stage))
 
     def mark_latest(self, stage: str, key: str) -> None:
         """Remember ``key`` as the entry of ``stage`` used most recently (no write when unchanged)."""

@@ -97,7 +97,8 @@ def _probe_optimizer(impl: Implementation, options: Mapping[str, Any]) -> None:
     for i, (p, shape) in enumerate(zip(params, ((3, 2), (2,)))):
         problem = _array_problem(p, shape, np.dtype(np.float32))
         if problem:
-            raise PluginError(f"{_who(impl)}: after step(grads, lr), parameter {i} {problem.replace('returned', 'has')}")
+            problem = problem.replace("returned", "has")
+            raise PluginError(f"{_who(impl)}: after step(grads, lr), parameter {i} {problem}")
 
 
 def probe_plugins(stage: Stage, implementations: Mapping[str, Implementation], config: Any) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.api import SILENT, Progress
 from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import CacheError, ConfigError, PipelineError
 from pipeline.guards import check_outputs, probe_plugins
 from pipeline.keys import Plan, plan, stage_config
 from pipeline.plugin_manager import Plugins
@@ -151,6 +151,7 @@ class Runner:
         self._made_by = producers(self.stages)
         self._entries: dict[str, Entry] = {}
         self._results: dict[str, StageResult] = {}
+        self._probed: set[str] = set()
         self._forced: set[str] = set()
         self.plan: Plan | None = None
 
@@ -171,9 +172,10 @@ class Runner:
         """
         visit, self._forced = selection.resolve(self.stages)
         self.plan = self.make_plan()
-        for stage in self.stages:  # microseconds; a broken plugin or option fails before any stage runs
-            if stage.name in visit:
-                probe_plugins(stage, self.plan.implementations[stage.name], self.config)
+        for stage in self.stages:  # a broken plugin or option fails before any stage runs
+            if stage.name in visit and (stage.name in self._forced
+                                        or not self.cache.has(stage.name, self.plan.keys[stage.name])):
+                self._probe(stage)
         self.plugins.call("before_pipeline_run", config=self.config, stages=visit)
         try:
             results = [self._visit(stage) if stage.name in visit else StageResult(stage.name, "skipped")
@@ -190,37 +192,45 @@ class Runner:
         self.display.summary(record, self._output("evaluate", "metrics") if "evaluate" in visit else None)
         return record
 
+    def _probe(self, stage: Stage) -> None:
+        """Call the stage's plugins once on tiny inputs (see :mod:`pipeline.guards`), before computing it."""
+        if stage.name not in self._probed:
+            probe_plugins(stage, self.plan.implementations[stage.name], self.config)
+            self._probed.add(stage.name)
+
     def _notify_error(self, hook: str, exc: BaseException, **kwargs: Any) -> None:
         try:
             self.plugins.call(hook, error=exc, **kwargs)
         except PipelineError as hook_exc:
             self.display.warn(str(hook_exc))  # keep the original error; report the hook's
 
-    def _find(self, stage: Stage) -> Entry | None:
-        """The stage's entry for this plan, checked cheaply; a damaged one is reported and removed."""
-        key = self.plan.keys[stage.name]
-        try:
-            entry = self.cache.find(stage.name, key)
-            if entry is not None:
-                entry.verify()
-            return entry
-        except CorruptEntry as exc:
-            self._damaged(stage.name, key, exc)
-            return None
+    def _hit(self, stage: Stage, deep: bool = False) -> Entry | None:
+        """The stage's entry for this plan, checked (cheaply, or every byte when ``deep``), or None.
 
-    def _damaged(self, stage_name: str, key: str, exc: CorruptEntry) -> None:
-        self.display.warn(f"cache entry of stage '{stage_name}' is damaged ({exc}); recomputing it")
-        self.cache.discard(stage_name, key)
-        self._entries.pop(stage_name, None)
+        Raises
+        ------
+        CorruptEntry
+            The entry exists but is damaged.
+        """
+        entry = self.cache.find(stage.name, self.plan.keys[stage.name])
+        if entry is not None:
+            entry.verify(deep)
+        return entry
 
     def _visit(self, stage: Stage) -> StageResult:
         key = self.plan.keys[stage.name]
         started = time.perf_counter()
-        entry = None if stage.name in self._forced else self._find(stage)
+        entry = None
+        if stage.name not in self._forced:
+            try:
+                entry = self._hit(stage)
+            except CorruptEntry:
+                entry = None  # judged again under the lock, where nobody is replacing it
         status = "cached"
         if entry is None:
             entry, status = self._compute(stage)
         self._entries[stage.name] = entry
+        self.cache.sweep(stage.name)  # a listing: debris of killed writers, never a live one's files
         self.cache.mark_latest(stage.name, key)
         result = StageResult(stage.name, status, time.perf_counter() - started, key)
         self._results[stage.name] = result
@@ -239,13 +249,26 @@ class Runner:
             return "not cached yet"
         return ", ".join(explain(latest.inputs, self.plan.inputs[stage.name])[:3]) or "entry missing"
 
-    def _compute(self, stage: Stage) -> tuple[Entry, str]:
+    def _compute(self, stage: Stage, failed: Entry | None = None) -> tuple[Entry, str]:
+        """Compute and store the stage's entry, unless (under its lock) a good one is found.
+
+        ``failed`` is an entry of this stage that could not be loaded: the one found now
+        is then checked byte by byte, and is damaged if it is that same entry.
+        """
         key = self.plan.keys[stage.name]
         with self.cache.lock(stage.name, key):
             if stage.name not in self._forced:
-                entry = self._find(stage)
-                if entry is not None:  # another process computed it while we waited
+                try:
+                    entry = self._hit(stage, deep=failed is not None)
+                    if entry is not None and failed is not None and entry.meta == failed.meta:
+                        raise CorruptEntry(failed.problem or f"{entry.path}: unreadable")
+                except CorruptEntry as exc:
+                    self.display.warn(f"cache entry of stage '{stage.name}' is damaged ({exc}); recomputing it")
+                    self.cache.discard(stage.name, key)
+                    entry = None
+                if entry is not None:  # another process computed (or replaced) it while we waited
                     return entry, "cached"
+            self._probe(stage)
             self.display.stage_started(stage.name, self._why(stage))
             kwargs = {name: self._output(self._made_by[name], name) for name in stage.reads}
             kwargs.update({kind: impl.obj for kind, impl in self.plan.implementations[stage.name].items()})
@@ -266,7 +289,7 @@ class Runner:
         return entry, "ran"
 
     def _output(self, stage_name: str, name: str) -> Any:
-        """Load one output of a visited stage; a corrupt entry is reported and recomputed."""
+        """Load one output of a visited stage; a damaged entry is reported and recomputed."""
         stage = get_stage(stage_name, self.stages)
         entry = self._entries.get(stage_name) or self.cache.lookup(stage_name, self.plan.keys[stage_name])
         if entry is None:
@@ -274,12 +297,16 @@ class Runner:
         try:
             return entry.outputs()[name]
         except CorruptEntry as exc:
-            self._damaged(stage_name, entry.key, exc)
-            entry, status = self._compute(stage)
-            self._entries[stage_name] = entry
-            if stage_name in self._results:
-                self._results[stage_name].status = status
+            entry.problem = str(exc)
+        entry, status = self._compute(stage, failed=entry)
+        self._entries[stage_name] = entry
+        if stage_name in self._results and status == "ran":
+            self._results[stage_name].status = status
+        try:
             return entry.outputs()[name]
+        except CorruptEntry as exc:  # damaged again at once: the disk, not a race
+            raise CacheError(f"cache entry of stage '{stage_name}' cannot be read back ({exc}); "
+                             f"check the disk, or use another --cache-dir") from None
 
     def _record(self, results: list[StageResult], visit: list[str], out_dir: Path | None) -> dict[str, Any]:
         metrics = self._output("evaluate", "metrics") if "evaluate" in visit else {}

@@ -1,0 +1,93 @@
+"""Concurrent runs on one cache directory, as real processes started together.
+
+Each entry is computed under a per-entry lock and looked up again once the
+lock is held, so whichever process gets there first computes a stage and the
+other one uses its entry: every stage runs exactly once across the runs, and
+both finish with the same metrics. Runs started in the same second in the same
+directory get distinct run directories.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.cache import Cache
+from pipeline.registry import stage_names
+from tests.conftest import FAST
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(cwd: Path, cache_dir: Path, idx_dir: Path, *extra: str) -> subprocess.Popen:
+    args = ["run", "-q", "--set", f"data.source=idx:{idx_dir}"]
+    for item in FAST:
+        args += ["--set", item]
+    env = {**os.environ, "PIPELINE_CACHE_DIR": str(cache_dir), "PIPELINE_DISABLE_PLUGIN_AUTOLOAD": "1",
+           "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args, *extra], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(processes: list[subprocess.Popen]) -> list[str]:
+    errors = []
+    for process in processes:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        errors.append(err)
+    return errors
+
+
+def records(runs: Path) -> list[dict]:
+    return [json.loads((d / "run.json").read_text()) for d in sorted(runs.iterdir()) if d.name != "latest"]
+
+
+def test_two_runs_at_once_both_succeed_and_compute_each_stage_once(tmp_path, idx_dir):
+    cache_dir = tmp_path / "cache"
+    errors = finish([start(tmp_path, cache_dir, idx_dir), start(tmp_path, cache_dir, idx_dir)])
+    assert errors == ["", ""]  # not even a warning about a damaged entry
+    first, second = records(tmp_path / "runs")  # two run directories, though started in the same second
+    assert first["metrics"] == second["metrics"] and first["metrics"]["test_accuracy"] is not None
+    ran = {name: 0 for name in stage_names()}
+    for record in (first, second):
+        for stage in record["stages"]:
+            ran[stage["name"]] += stage["status"] == "ran"
+    assert ran == {name: 1 for name in stage_names()}, ran  # computed once, used by both
+    outs = [tmp_path / "runs" / Path(r["out_dir"]).name for r in (first, second)]
+    assert [(o / "model.npz").read_bytes() for o in outs][0] == (outs[1] / "model.npz").read_bytes()
+    cache = Cache(cache_dir)
+    for name in stage_names():
+        assert len(cache.entries(name)) == 1
+        entry = cache.entries(name)[0]
+        entry.verify()
+    assert not list(cache_dir.rglob(".*.tmp"))
+
+
+def test_forced_runs_replacing_the_same_entries_at_once(tmp_path, idx_dir):
+    cache_dir = tmp_path / "cache"
+    finish([start(tmp_path, cache_dir, idx_dir, "--out", "first")])
+    reference = json.loads((tmp_path / "first" / "run.json").read_text())["metrics"]
+    processes = [start(tmp_path, cache_dir, idx_dir, "--force", "--out", f"forced{i}") for i in range(3)]
+    assert finish(processes) == ["", "", ""]
+    for i in range(3):
+        assert json.loads((tmp_path / f"forced{i}" / "run.json").read_text())["metrics"] == reference
+    cache = Cache(cache_dir)
+    for name in stage_names():  # replaced, never doubled or left half-written
+        assert len(cache.entries(name)) == 1
+        cache.entries(name)[0].verify()
+    assert not list(cache_dir.rglob(".*.tmp"))
+
+
+def test_runs_with_different_configs_share_the_common_stages(tmp_path, idx_dir):
+    cache_dir = tmp_path / "cache"
+    processes = [start(tmp_path, cache_dir, idx_dir, "--out", "a"),
+                 start(tmp_path, cache_dir, idx_dir, "--set", "train.lr=0.02", "--out", "b")]
+    finish(processes)
+    a, b = (json.loads((tmp_path / d / "run.json").read_text()) for d in ("a", "b"))
+    ran = [s["name"] for r in (a, b) for s in r["stages"] if s["status"] == "ran"]
+    shared = ["fetch", "normalize", "encode", "split", "init"]
+    assert sorted(ran) == sorted(shared + ["train", "evaluate", "export"] * 2)
+    assert a["metrics"] != b["metrics"]
