@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.toml_io import parse_assignment, read_toml, toml_value
 
 
 def _f(default: Any, doc: str, check: str | None = None, choices: tuple = ()) -> Any:
@@ -164,41 +164,6 @@ def _split_key(dotted: str) -> tuple[str, str]:
     return section, key
 
 
-def parse_value(text: str) -> Any:
-    """Parse a ``--set`` value as a TOML value; a bare word is taken as a string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Split ``"train.lr=0.05"`` into ``("train.lr", 0.05)``."""
-    if "=" not in text:
-        raise ConfigError(f"--set expects KEY=VALUE, got '{text}' (e.g. --set train.lr=0.05)")
-    key, value = text.split("=", 1)
-    return key.strip(), parse_value(value.strip())
-
-
-def read_toml(path: Path) -> dict[str, Any]:
-    """Read a config file into ``{"section.key": value}``."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file '{path}' does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file '{path}' cannot be read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file '{path}' is not valid TOML: {exc}") from None
-    flat: dict[str, Any] = {}
-    for section, keys in data.items():
-        if not isinstance(keys, dict):
-            raise ConfigError(f"config file '{path}': '{section}' must be a [section] table of keys")
-        for key, value in keys.items():
-            flat[f"{section}.{key}"] = value
-    return flat
-
-
 def _type_name(value: Any) -> str:
     return "a string" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
 
@@ -302,18 +267,6 @@ def load_config(config_file: str | Path | None = None, preset: str | None = None
     return build_config(preset, file_values, [parse_assignment(s) for s in sets or []])
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    return repr(value)
-
-
 def to_toml(config: Config, comments: bool = True) -> str:
     """The config as a TOML document that :func:`read_toml` reads back unchanged."""
     lines: list[str] = []
@@ -321,6 +274,6 @@ def to_toml(config: Config, comments: bool = True) -> str:
         lines.append(f"[{section}]")
         for key, value in keys.items():
             doc = f"  # {key_doc(f'{section}.{key}')}" if comments else ""
-            lines.append(f"{key} = {_toml_value(value)}{doc}")
+            lines.append(f"{key} = {toml_value(value)}{doc}")
         lines.append("")
     return "\n".join(lines)

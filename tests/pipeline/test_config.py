@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import (PRESETS, Config, all_keys, build_config, load_config, parse_value, read_toml,
-                             to_toml)
+from pipeline.config import PRESETS, Config, all_keys, build_config, load_config, to_toml
+from pipeline.toml_io import parse_value, read_toml
 from pipeline.errors import ConfigError
 
 
