@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import fsync_dir, atomic_write, file_crc, sweep, tmp_prefix
+from pipeline.atomic import atomic_write, file_crc, fsync_dir, sweep, tmp_prefix
 from pipeline.errors import CacheError
 
 __all__ = ["Cache", "CorruptEntry", "Entry", "atomic_write", "default_cache_dir", "sweep"]
@@ -279,7 +279,7 @@ class Cache:
                     os.fsync(f.fileno())
                 files[name] = {"file": path.name, "size": path.stat().st_size, "crc32": file_crc(path)}
             meta = {"format": CACHE_FORMAT, "stage": stage, "key": key, "inputs": inputs,
-                    "outputs": files, "seconds": seconds}
+                    "outputs": files, "seconds": seconds, "writer": tmp.name}  # unique: tells rewrites apart
             atomic_write(tmp / ENTRY_FILE, json.dumps(meta, indent=1, default=str).encode())
             self._move_into_place(tmp, stage_dir / key)
         except BaseException:

@@ -151,7 +151,12 @@ def cmd_run(s: Session) -> int:
         missing = [name for name in runner_missing(runner, s.args.only)]
         if missing:
             s.console.print(f"--only {s.args.only}: computing missing inputs first: {', '.join(missing)}")
-    runner.run(selection, out_dir)
+    try:
+        runner.run(selection, out_dir)
+    except BaseException:
+        if latest is not None and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # the run directory made for this run: leave no empty one behind
+        raise
     if latest is not None:
         _point_latest(latest, out_dir)
     return 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:  # type-only imports keep importing this module cheap
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     from pipeline.config import Config
 

@@ -267,3 +267,32 @@ def test_ctrl_c_during_training_stops_cleanly_and_finished_stages_stay_cached(tm
     record = json.loads((tmp_path / "again" / "run.json").read_text())
     assert [s["status"] for s in record["stages"]] == ["cached"] * 5 + ["ran"] * 3
     assert metrics(tmp_path / "again") == reference
+
+
+def test_ctrl_c_stops_the_live_display(idx_dir, cache_dir):
+    """The runner closes the display (rich's live progress bar, which hides the cursor) on Ctrl-C."""
+    from pipeline.api import Progress
+    from pipeline.config import load_config
+    from pipeline.plugin_manager import load_plugins
+    from pipeline.runner import Display, Runner
+
+    class Interrupting(Progress):
+        def update(self, task, completed, total=None, **info):
+            if task == "train" and completed == 2:
+                raise KeyboardInterrupt
+
+    class Recording(Display):
+        closed = False
+
+        def progress(self, stage):
+            return Interrupting()
+
+        def close(self):
+            Recording.closed = True
+
+    config = load_config(sets=[f"data.source=idx:{idx_dir}", *FAST])
+    runner = Runner(config, Cache(cache_dir), load_plugins(autoload=False), Recording())
+    with pytest.raises(KeyboardInterrupt):
+        runner.run()
+    assert Recording.closed and not debris(cache_dir)
+    assert assert_only_complete_entries(cache_dir) == 5

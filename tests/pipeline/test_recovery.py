@@ -201,6 +201,11 @@ def test_run_directory_files_are_written_whole_with_ordinary_permissions(cli, fa
     assert {stat.S_IMODE((Path("out") / n).stat().st_mode) for n in names} == {0o644}
 
 
+def test_a_failed_run_leaves_no_empty_run_directory(cli, fast_sets):
+    assert cli("run", "-q", *fast_sets, "--set", "train.lr=1e30").code == 1
+    assert not Path("runs").exists() or list(Path("runs").iterdir()) == []
+
+
 def test_every_stage_entry_records_checksums(cli, fast_sets, cache_dir):
     assert cli("run", "-q", *fast_sets).code == 0
     for name in stage_names():
