@@ -139,7 +139,8 @@ def _point_latest(link: Path, target: Path) -> None:
 
 def cmd_run(s: Session) -> int:
     from pipeline.display import RichDisplay
-    from pipeline.runner import QuietDisplay, Runner, Selection
+    from pipeline.registry import Selection
+    from pipeline.runner import QuietDisplay, Runner
 
     config, cache, plugins = s.config(), s.cache(), s.plugins()
     selection = Selection(s.args.only, s.args.start, s.args.stop, s.args.force)

@@ -14,7 +14,8 @@ from rich.console import Console
 from pipeline.api import Progress
 from pipeline.runner import Display, StageResult
 
-_STATUS_STYLE = {"ran": "green", "cached": "cyan", "skipped": "dim", "stale": "yellow", "missing": "red"}
+_STATUS_STYLE = {"ran": "green", "cached": "cyan", "skipped": "dim", "stale": "yellow", "missing": "red",
+                 "damaged": "bold red"}
 
 
 def styled(status: str) -> str:

@@ -19,56 +19,11 @@ from typing import Any
 from pipeline.api import SILENT, Progress
 from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
-from pipeline.errors import CacheError, ConfigError, PipelineError
+from pipeline.errors import CacheError, PipelineError
 from pipeline.guards import check_outputs, probe_plugins
 from pipeline.keys import Plan, plan, stage_config
 from pipeline.plugin_manager import Plugins
-from pipeline.registry import STAGES, Stage, ancestors, downstream, get_stage, producers, validate
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which stages to visit and which to recompute even when cached.
-
-    Attributes
-    ----------
-    only : str, optional
-        Re-run this stage on cached inputs (missing ones are computed first);
-        stages after it are skipped.
-    start : str, optional
-        ``--from``: re-run this stage and everything after it.
-    stop : str, optional
-        ``--to``: stop after this stage.
-    force : str, optional
-        ``"*"`` to ignore every hit, or a stage name: that stage and what depends on it.
-    """
-
-    only: str | None = None
-    start: str | None = None
-    stop: str | None = None
-    force: str | None = None
-
-    def resolve(self, stages: tuple[Stage, ...] = STAGES) -> tuple[list[str], set[str]]:
-        """``(stages to visit in order, stages to recompute)``; unknown names raise ConfigError."""
-        for name in (self.only, self.start, self.stop, None if self.force == "*" else self.force):
-            if name is not None:
-                get_stage(name, stages)
-        if self.only and (self.start or self.stop):
-            raise ConfigError("--only cannot be combined with --from or --to")
-        names = [s.name for s in stages]
-        if self.only:
-            return ancestors(self.only, stages) + [self.only], {self.only}
-        visit = ancestors(self.stop, stages) + [self.stop] if self.stop else names
-        if self.start and self.start not in visit:
-            raise ConfigError(f"--from {self.start} comes after --to {self.stop}; nothing to run")
-        forced: set[str] = set()
-        if self.start:
-            forced |= set(downstream(self.start, stages))
-        if self.force == "*":
-            forced |= set(names)
-        elif self.force:
-            forced |= set(downstream(self.force, stages))
-        return visit, forced & set(visit)
+from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, validate
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.cache import Cache
+from pipeline.cache import Cache, CorruptEntry
 from pipeline.keys import Plan, explain
 from pipeline.registry import STAGES, Stage
 
@@ -14,7 +14,7 @@ class StageStatus:
     """The state of one stage for the current config."""
 
     name: str
-    state: str              # "cached", "stale" (an entry exists, for other inputs) or "missing"
+    state: str              # "cached", "stale" (an entry exists, for other inputs), "damaged" or "missing"
     key: str
     reasons: tuple[str, ...]  # for "stale": what differs from the most recent entry
 
@@ -28,8 +28,14 @@ def stage_status(plan: Plan, cache: Cache, stages: tuple[Stage, ...] = STAGES) -
     found = []
     for stage in stages:
         key = plan.keys[stage.name]
-        if cache.lookup(stage.name, key) is not None:
-            found.append(StageStatus(stage.name, "cached", key, ()))
+        try:
+            entry = cache.find(stage.name, key)
+            if entry is not None:
+                entry.verify()  # sizes, and checksums of small files: as cheap as a cached run's check
+                found.append(StageStatus(stage.name, "cached", key, ()))
+                continue
+        except CorruptEntry as exc:
+            found.append(StageStatus(stage.name, "damaged", key, (f"{exc}; the next run recomputes it",)))
             continue
         latest = cache.latest(stage.name)
         if latest is None:

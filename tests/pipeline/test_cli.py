@@ -121,3 +121,17 @@ def test_predict_refuses_foreign_model_files(cli, tmp_path, fast_sets):
     np.save(tmp_path / "x.npy", np.zeros((1, 36)))
     result = cli("predict", "out", str(tmp_path / "x.npy"))
     assert result.code == 1 and "weights-only npz" in result.err
+
+
+def test_status_reports_a_damaged_entry(cli, fast_sets):
+    assert cli("run", "-q", *fast_sets).code == 0
+    from pipeline.cache import Cache
+
+    entry = Cache(os.environ["PIPELINE_CACHE_DIR"]).latest("evaluate")
+    name = entry.meta["outputs"]["metrics"]["file"]
+    data = bytearray((entry.path / name).read_bytes())
+    data[-3] ^= 0xFF                                   # one flipped byte, same size
+    (entry.path / name).write_bytes(bytes(data))
+    result = cli("status", *fast_sets)
+    assert result.code == 0
+    assert "damaged" in result.out and "checksum" in result.out

@@ -13,7 +13,8 @@ from pipeline.config import load_config
 from pipeline.errors import PluginError, TrainingError
 from pipeline.plugin_manager import load_plugins
 from pipeline.registry import stage_names
-from pipeline.runner import Runner, Selection
+from pipeline.registry import Selection
+from pipeline.runner import Runner
 from tests.conftest import FAST
 
 ALL = stage_names()
