@@ -1,9 +1,9 @@
 """Stage ``train``: mini-batch gradient descent on the MLP.
 
 The arithmetic is :mod:`stages.network`'s, run by :mod:`stages.minibatch` with preallocated
-float32 buffers (the tests check one step of it against :func:`stages.network.gradients`);
-:class:`stages.blas.ThreadTuner` picks the BLAS thread count by timing the loop, so an idle
-machine uses every core and a busy one degrades gracefully.
+float32 buffers (the tests check one step of it against :func:`stages.network.gradients`).
+The BLAS thread count is fixed by the shape of the batch (:func:`blas_threads`), never by the
+machine's load, so that equal keys give equal bytes (docs/design.md, "Determinism").
 
 The learning-rate schedule is applied per epoch: epoch ``e`` (0-based) uses
 ``lr * factor(e)``. The loss and accuracy of an epoch are accumulated over
@@ -18,13 +18,21 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
 from stages import network
-from stages.blas import ThreadTuner
 from stages.minibatch import Batch as _Batch  # noqa: F401  (the tests check its arithmetic)
-from stages.minibatch import Epochs
+from stages.minibatch import Epochs, Scorer
+
+#: Batches whose largest matrix product has fewer multiply-adds (m * n * k) train on one BLAS
+#: thread, larger ones on the library's default (every core). Measured on 2 cores, 784-64-10:
+#: up to ~2000 rows a second OpenBLAS thread gains 0-30 % on an idle machine but costs 1.3-5.6x
+#: with one competing CPU-bound process (its spinning workers stall each small product); from
+#: ~4000 rows it gains 1.6x idle for 1.2-1.3x under load, and a full batch of 27 000 rows is
+#: 2.8x faster idle and still 1.5x faster under load.
+MULTITHREAD_PRODUCT = 1 << 27
 
 #: Rows per forward pass when measuring the validation loss (memory only).
 EVAL_BATCH = 4096
@@ -42,16 +50,14 @@ def learning_rate(t, epoch: int) -> float:
     return t.lr * SCHEDULES[t.schedule](t, epoch)
 
 
-def _validate(params, x, y, activation) -> tuple[float | None, float | None]:
-    if x is None or y is None or x.shape[0] == 0:
-        return None, None
-    probs = network.predict_proba(params, x, activation, EVAL_BATCH)
-    return network.cross_entropy(probs, y), network.accuracy(probs, y)
+def blas_threads(params: list[np.ndarray], rows: int) -> int | None:
+    """BLAS threads for batches of ``rows`` rows: 1, or None for the library's default.
 
-
-def _largest_product(params: list[np.ndarray], rows: int) -> int:
-    """``m * n * k`` of the largest matrix product of a batch of ``rows`` rows."""
-    return max(rows * w.shape[0] * w.shape[1] for w in network.weights(params))
+    Depends only on shapes: a different thread count changes the summation order of
+    OpenBLAS's products, hence the trained weights' last bits.
+    """
+    largest = max(rows * w.shape[0] * w.shape[1] for w in network.weights(params))
+    return None if largest >= MULTITHREAD_PRODUCT else 1
 
 
 def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict:
@@ -62,9 +68,11 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     full = t.batch_size == "full"
     epochs = Epochs(params, activation, t.weight_decay, x, y, None if full else t.batch_size)
     rng = np.random.default_rng(t.seed)
+    has_val = x_val is not None and y_val is not None and x_val.shape[0] > 0
+    validate = Scorer(params, activation, x_val, np.asarray(y_val, dtype=np.float32), EVAL_BATCH) \
+        if has_val else (lambda: (None, None))
     best_loss, best_params = math.inf, None
-    tuner = ThreadTuner(_largest_product(params, n if full else min(t.batch_size, n)))
-    with tuner:
+    with threadpool_limits(limits=blas_threads(params, n if full else min(t.batch_size, n)), user_api="blas"):
         for epoch in range(1, t.epochs + 1):
             lr = learning_rate(t, epoch - 1)
 
@@ -75,10 +83,9 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
                                         f"e.g. --set train.lr={t.lr / 10:g}")
                 optimizer.step(grads, lr)
 
-            loss_sum, correct = epochs.run(None if full else rng.permutation(n), update,
-                                           tuner.batch_done if tuner.adaptive else None)
+            loss_sum, correct = epochs.run(None if full else rng.permutation(n), update)
             loss, acc = loss_sum / n, correct / n
-            val_loss, val_acc = _validate(params, x_val, y_val, activation)
+            val_loss, val_acc = validate()
             for key, value in zip(keys, (epoch, lr, loss, acc, val_loss, val_acc)):
                 history[key].append(value)
             progress.update("train", epoch, t.epochs, loss=loss, acc=acc, val_loss=val_loss, val_acc=val_acc)
