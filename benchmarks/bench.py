@@ -54,7 +54,7 @@ def available(module: str) -> bool:
 
 def training_rounds(npy: Path, epochs: int, rounds: int, torch: bool, adam: bool, log) -> list[dict]:
     """Per round: seconds per epoch of every system, keyed by name."""
-    plan = [("pair", ()), ("sklearn-sgd", ()), ("sklearn-sgd", ("--threads", "1"))]
+    plan = [("pair", ("--default-epochs", "3")), ("sklearn-sgd", ()), ("sklearn-sgd", ("--threads", "1"))]
     plan += [("sklearn-adam", ())] if adam else []
     plan += [("torch-sgd", ())] if torch else []
     results = []
@@ -133,11 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     def per(name: str) -> list[float]:
         return [r[name]["per_epoch"] for r in train]
 
-    def same_threads(r: dict) -> float:
-        """The hand loop on the stage's own BLAS thread count (the stage fixes it by batch shape)."""
-        return r["hand@1" if r["stage"]["threads"] == 1 else "hand@all"]["per_epoch"]
-
-    stage, hand = per("stage"), [same_threads(r) for r in train]
+    stage, hand = per("stage"), per("hand@same")
     threads = train[-1]["stage"]["threads"]
     ratio = median(s / h for s, h in zip(stage, hand))
     rows.append(Row(f"train stage, s/epoch (SGD, batch 128, {shape['d']}-64-10; {threads} BLAS thread(s))",
@@ -160,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log("loaded machine: one competing CPU-bound process")
     loaded = {r["system"]: r for r in with_competitor(system, "pair", npy, epochs, "--default-epochs", "2")}
-    same_load = same_threads(loaded)
+    same_load = loaded["hand@same"]["per_epoch"]
     lr = loaded["stage"]["per_epoch"] / same_load
     rows.append(Row("loaded (1 competing process): train stage", secs(loaded["stage"]["per_epoch"]),
                     f"hand loop, same threads, same load {secs(same_load)}", f"{lr:.2f}×",
@@ -205,9 +201,9 @@ def scaling_runs(npy: Path, shape: dict, quick: bool, log) -> list[dict]:
     rows_used = min(shape["n_train"], 1000 if quick else 12800)
     out = []
     for hidden, batch in configs:
-        res = {r["system"]: r for r in system("pair", npy, 3, "--hidden", str(hidden), "--batch", str(batch),
-                                              "--rows", str(rows_used))}
-        hand = res["hand@1" if res["stage"]["threads"] == 1 else "hand@all"]["per_epoch"]
+        res = {r["system"]: r for r in system("pair", npy, 4, "--hidden", str(hidden), "--batch", str(batch),
+                                              "--rows", str(rows_used), "--default-epochs", "0")}
+        hand = res["hand@same"]["per_epoch"]
         flops = 2 * rows_used * (2 * shape["d"] * hidden + 3 * hidden * 10)   # forward + both gradients
         out.append({"hidden": hidden, "batch": batch, "stage": res["stage"]["per_epoch"], "hand": hand,
                     "gflops": flops / res["stage"]["per_epoch"] / 1e9, "threads": res["stage"]["threads"]})
@@ -230,7 +226,7 @@ def pipeline_rows(source: str, idx_dir: Path, npy: Path, work: Path, shape: dict
 
     sgd_epochs = 3 if quick else 10
     # The hand loop just before and just after the CLI run, so that both see the same machine load.
-    before = system("hand", npy, epochs, "--threads", "1")[0]["per_epoch"]
+    before = system("hand", npy, epochs, "--threads", "1")[0]["per_epoch"]   # batch 128: the stage's 1 thread
     cli = checks.pipeline_run(source, cache, runs / "sgd", "train.optimizer=sgd", "train.weight_decay=0",
                               "train.schedule=constant", "train.lr=0.1", f"train.epochs={sgd_epochs}")
     after = system("hand", npy, epochs, "--threads", "1")[0]["per_epoch"]
@@ -242,7 +238,7 @@ def pipeline_rows(source: str, idx_dir: Path, npy: Path, work: Path, shape: dict
 
     cached = checks.cached_runs(source, cache, runs / "cached", 3 if quick else 7)
     bare = checks.bare_python(3 if quick else 7)
-    rows.append(Row("cached re-run: python -m pipeline run, wall", secs(cached["median"]),
+    rows.append(Row("cached re-run: python -m pipeline run, wall", f"{secs(cached['median'])} (min {secs(min(cached['walls']))})",
                     f"python -c 'import numpy, joblib, pluggy, rich' {secs(bare)}",
                     f"{cached['median'] / bare:.2f}×", f"≤ {CACHED_RUN_MAX} s, every stage cached",
                     cached["median"] <= CACHED_RUN_MAX and cached["statuses"] == ["cached"]))

@@ -16,8 +16,6 @@ import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 
 #: Modules registered as stages (``pipeline/registry.py``); none may be imported on a fully cached run.
 STAGE_MODULES = ("stages.fetch", "stages.normalize", "stages.encode", "stages.split", "stages.init",
@@ -110,10 +108,8 @@ def cached_fetch_load(source: str, cache: Path, repeats: int = 5) -> float:
 
 def idx_parse(idx_dir: Path, repeats: int = 3) -> float:
     """Median seconds to read and decode the four IDX files (gzip included)."""
-    from stages.idx import read_idx
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from data import IDX_FILES
+    from stages.idx import read_idx
 
     times = []
     for _ in range(repeats):
@@ -149,10 +145,8 @@ def inference_memory(npy: Path, idx_dir: Path) -> dict:
     from pipeline.predict import Model, predict
     from plugins.activations import ACTIVATIONS
     from stages import evaluate
-    from stages.idx import read_idx
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from data import IDX_FILES, load, one_hot
+    from stages.idx import read_idx
 
     x_val, y_val, x_test, y_test = load(npy, ("x_val", "y_val", "x_test", "y_test"))
     y_val, y_test = one_hot(y_val), one_hot(y_test)

@@ -74,10 +74,7 @@ def prepare(idx_dir: Path, out: Path, max_train: int | None = None) -> dict:
     dict
         ``{"n_train", "n_val", "n_test", "d", "k"}``.
     """
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from stages.idx import read_idx
+    from stages.idx import read_idx                            # the repository is on sys.path (bench.py)
 
     out.mkdir(parents=True, exist_ok=True)
     x, y, xt, yt = (read_idx(idx_dir / name) for name in IDX_FILES)

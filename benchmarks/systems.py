@@ -71,12 +71,12 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
     return _summary("stage", seconds, threads=threads, val_acc=out["history"]["val_acc"][-1])
 
 
-def run_hand(args, x, y, threads: int | None, epochs: int | None = None) -> dict:
+def run_hand(args, x, y, threads: int | None, epochs: int | None = None, name: str | None = None) -> dict:
     """The hand-written loop under a fixed BLAS thread count (None: the library's default)."""
     params = _params0(x.shape[1], args.hidden)
     with threadpool_limits(limits=threads, user_api="blas"):
         seconds = handloop.train(params, x, y, epochs or args.epochs, args.batch, args.lr)
-    return _summary(f"hand@{threads or 'all'}", seconds, threads=threads or "all")
+    return _summary(name or f"hand@{threads or 'all'}", seconds, threads=threads or "all")
 
 
 def _arrays(args) -> tuple[np.ndarray, ...]:
@@ -88,13 +88,23 @@ def _arrays(args) -> tuple[np.ndarray, ...]:
 
 
 def run_pair(args) -> list[dict]:
-    """Hand loop on one BLAS thread, on the library's default (all), and the stage, in this process.
-
-    ``--default-epochs`` shortens the default-threads run, which can be 10-40x slower under load.
+    """In this process: the hand loop on the stage's BLAS thread count ("hand@same") just before
+    and just after the stage (so that a change of machine load hits both alike), then the hand
+    loop on the library's default threads ("hand@all"; ``--default-epochs 0`` skips it: it can be
+    10-40x slower under load).
     """
+    from stages.train import blas_threads
+
     x, y, x_val, y_val = _arrays(args)
-    return [run_hand(args, x, y, 1), run_hand(args, x, y, None, args.default_epochs),
-            run_stage(args, x, y, x_val, y_val)]
+    same = blas_threads(_params0(x.shape[1], args.hidden), min(args.batch, len(x)))
+    before = run_hand(args, x, y, same)
+    stage = run_stage(args, x, y, x_val, y_val)
+    after = run_hand(args, x, y, same)
+    seconds = before["epochs"][1:] + after["epochs"][1:]          # warm-up epochs left out of both
+    results = [dict(before, system="hand@same", epochs=seconds, per_epoch=statistics.median(seconds)), stage]
+    if args.default_epochs != 0:
+        results.append(run_hand(args, x, y, None, args.default_epochs))
+    return results
 
 
 class _Stamps:

@@ -6,9 +6,10 @@ Same formulas as :func:`stages.network.gradients`, reorganised for speed (measur
 - float32 throughout; every per-batch array is allocated once (:class:`Batch`) and written with
   ``out=`` arguments and in-place ufuncs, so a step creates no large temporaries;
 - one ``np.take(..., out=, mode="clip")`` gather of the batch rows into a buffer that stays in
-  the CPU cache for the two big products (``mode="clip"`` skips the bounds-check copy), made for
-  the next batch on a helper thread while this one computes (:mod:`stages.prefetch`); targets
-  and labels are gathered once per epoch, since they are small;
+  the CPU cache for the two big products (``mode="clip"`` skips the bounds-check copy); targets
+  and labels are gathered once per epoch, since they are small. (Gathering the next batch on a
+  helper thread saved 9 % on an idle machine but cost 6-20 % on a busy one, where the helper
+  holding the GIL gets descheduled: not kept.)
 - no input-layer delta (nothing uses it: a third of the work of a 784-64-10 net);
 - the accuracy is counted once per epoch from stored predictions, not per batch;
 - row maxima and row or column sums without NumPy's reductions, which are slow over a short
@@ -21,7 +22,6 @@ import numpy as np
 
 from pipeline.api import Activation
 from stages import network
-from stages.prefetch import Prefetcher
 
 
 class Batch:
@@ -94,15 +94,21 @@ class Batch:
 
     def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, pred: np.ndarray) -> float:
         """:meth:`step` without the accuracy: the predicted classes are written into ``pred`` (rows,)."""
-        acts = self._forward(x)
-        probs = self.z[-1]
-        np.argmax(probs, axis=1, out=pred)
-        logp = self.logp
-        np.maximum(probs, self.tiny, out=logp)   # as network.cross_entropy: clip, log, sum
-        np.log(logp, out=logp)
-        loss_sum = -float(np.vdot(logp, y))
+        acts, loss_sum = self.loss(x, y, pred)
         self._backward(acts, y)
         return loss_sum
+
+    def loss(self, x: np.ndarray, y: np.ndarray, pred: np.ndarray) -> tuple[list[np.ndarray], float]:
+        """Forward pass: the activations ``[x, a1, ...]`` and the summed cross-entropy of the rows.
+
+        The predicted classes go into ``pred`` (rows,), the probabilities stay in ``z[-1]``.
+        """
+        acts = self._forward(x)
+        probs, logp = self.z[-1], self.logp
+        np.argmax(probs, axis=1, out=pred)
+        np.maximum(probs, self.tiny, out=logp)   # as network.cross_entropy: clip, log, sum
+        np.log(logp, out=logp)
+        return acts, -float(np.vdot(logp, y))
 
     def _forward(self, x: np.ndarray) -> list[np.ndarray]:
         """Hidden activations ``[x, a1, ...]``; leaves the softmax output in ``z[-1]``."""
@@ -172,7 +178,7 @@ class Epochs:
         self.order_y = np.empty_like(y)                   # targets and labels in this epoch's order
         self.order_labels = np.empty_like(self.labels)
         sizes = {min(batch_size, n), n % batch_size if n > batch_size else 0}
-        self.batches = {rows: Batch(params, rows, activation, weight_decay, gather=False) for rows in sizes if rows}
+        self.batches = {rows: Batch(params, rows, activation, weight_decay) for rows in sizes if rows}
 
     def run(self, order: np.ndarray | None, update) -> tuple[float, int]:
         """One pass over the rows in ``order`` (None for the full batch).
@@ -195,17 +201,13 @@ class Epochs:
         np.take(self.labels, order, out=self.order_labels, mode="clip")
         x, y_all, pred_all, size = self.x, self.order_y, self.pred, self.size
         n, total = x.shape[0], 0.0
-        with Prefetcher(x, size) as rows:
-            rows.submit(0, order[:size])
-            for i, start in enumerate(range(0, n, size)):
-                stop = min(start + size, n)
-                xb = rows.get(i % 2, order[start:stop])
-                if stop < n:                              # the next batch's rows, while this one computes
-                    rows.submit((i + 1) % 2, order[stop:stop + size])
-                loss_sum = self.batches[stop - start].loss_and_gradients(xb, y_all[start:stop],
-                                                                         pred_all[start:stop])
-                update(self.batches[stop - start].grads, loss_sum)
-                total += loss_sum
+        for start in range(0, n, size):
+            stop = min(start + size, n)
+            batch = self.batches[stop - start]
+            np.take(x, order[start:stop], axis=0, out=batch.x, mode="clip")
+            loss_sum = batch.loss_and_gradients(batch.x, y_all[start:stop], pred_all[start:stop])
+            update(batch.grads, loss_sum)
+            total += loss_sum
         return total, int(np.count_nonzero(pred_all == self.order_labels))
 
 
@@ -231,11 +233,6 @@ class Scorer:
         m, total = self.x.shape[0], 0.0
         for start in range(0, m, self.chunk):
             stop = min(start + self.chunk, m)
-            batch = self.batches[stop - start]
-            batch._forward(np.asarray(self.x[start:stop], dtype=np.float32))
-            probs = batch.z[-1]
-            np.argmax(probs, axis=1, out=self.pred[start:stop])
-            np.maximum(probs, batch.tiny, out=batch.logp)
-            np.log(batch.logp, out=batch.logp)
-            total -= float(np.vdot(batch.logp, self.y[start:stop]))
+            xb = np.asarray(self.x[start:stop], dtype=np.float32)     # a view unless x is not float32
+            total += self.batches[stop - start].loss(xb, self.y[start:stop], self.pred[start:stop])[1]
         return total / m, int(np.count_nonzero(self.pred == self.labels)) / m

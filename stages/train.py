@@ -69,7 +69,7 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     epochs = Epochs(params, activation, t.weight_decay, x, y, None if full else t.batch_size)
     rng = np.random.default_rng(t.seed)
     has_val = x_val is not None and y_val is not None and x_val.shape[0] > 0
-    validate = Scorer(params, activation, x_val, np.asarray(y_val, dtype=np.float32), EVAL_BATCH) \
+    validate = Scorer(params, activation, x_val, np.ascontiguousarray(y_val, dtype=np.float32), EVAL_BATCH) \
         if has_val else (lambda: (None, None))
     best_loss, best_params = math.inf, None
     with threadpool_limits(limits=blas_threads(params, n if full else min(t.batch_size, n)), user_api="blas"):

@@ -1,15 +1,13 @@
-"""The fast training loop's plumbing: prefetching, validation scoring, the BLAS thread rule."""
+"""The fast training loop's plumbing: whole epochs, validation scoring, the BLAS thread rule."""
 
 from __future__ import annotations
-
-import threading
 
 import numpy as np
 import pytest
 
 from plugins.activations import ACTIVATIONS
 from plugins.optimizers import OPTIMIZERS
-from stages import minibatch, network, prefetch, train
+from stages import minibatch, network, train
 
 
 def _data(n=300, d=12, k=4, seed=0):
@@ -23,34 +21,24 @@ def _params(d=12, h=8, k=4, seed=1):
     return [rng.normal(0, 0.5, s).astype(np.float32) for s in [(d, h), (h,), (h, k), (k,)]]
 
 
-def _train(threaded: bool, monkeypatch, update=None) -> tuple[list[np.ndarray], list]:
-    monkeypatch.setattr(prefetch, "_cpus", lambda: 2 if threaded else 1)
-    x, y = _data()
-    params = _params()
-    opt = OPTIMIZERS["momentum"](params)
-    epochs = minibatch.Epochs(params, ACTIVATIONS["relu"], 0.01, x, y, 32)   # 300 rows: a last batch of 12
-    results = [epochs.run(np.random.default_rng(e).permutation(len(x)), update or (lambda g, loss: opt.step(g, 0.1)))
-               for e in range(3)]
-    return params, results
-
-
-def test_prefetching_on_a_helper_thread_changes_nothing(monkeypatch):
-    threaded, inline = _train(True, monkeypatch), _train(False, monkeypatch)
-    for a, b in zip(threaded[0], inline[0]):
-        np.testing.assert_array_equal(a, b)
-    assert threaded[1] == inline[1]
-
-
-def test_the_helper_thread_stops_when_the_loop_raises(monkeypatch):
-    before = threading.active_count()
-
-    def failing(grads, loss):
-        raise RuntimeError("stop here")
-
-    with pytest.raises(RuntimeError, match="stop here"):
-        _train(True, monkeypatch, failing)
-    assert threading.active_count() == before
-    assert not [t for t in threading.enumerate() if t.name == "pipeline-prefetch"]
+def test_epochs_equal_the_reference_loop_including_the_last_partial_batch():
+    x, y = _data()                                  # 300 rows in batches of 32: the last has 12
+    params, ref = _params(), _params()
+    opt, ref_opt = OPTIMIZERS["momentum"](params), OPTIMIZERS["momentum"](ref)
+    epochs = minibatch.Epochs(params, ACTIVATIONS["tanh"], 0.01, x, y, 32)
+    for e in range(2):
+        order = np.random.default_rng(e).permutation(len(x))
+        loss_sum, correct = epochs.run(order, lambda g, loss: opt.step(g, 0.1))
+        ref_loss, ref_correct = 0.0, 0
+        for start in range(0, len(x), 32):
+            idx = order[start:start + 32]
+            zs, acts = network.forward(ref, x[idx], ACTIVATIONS["tanh"])
+            ref_loss += network.cross_entropy(acts[-1], y[idx]) * len(idx)
+            ref_correct += int(np.sum(acts[-1].argmax(axis=1) == y[idx].argmax(axis=1)))
+            ref_opt.step(network.backward(ref, zs, acts, y[idx], ACTIVATIONS["tanh"], 0.01), 0.1)
+        assert loss_sum == pytest.approx(ref_loss, rel=1e-5) and correct == ref_correct
+    for fast, slow in zip(params, ref):
+        np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
