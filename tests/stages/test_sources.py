@@ -12,7 +12,8 @@ import pytest
 from pipeline.errors import ConfigError, DataError
 from stages import sources
 from stages.idx import write_idx
-from stages.sources import load_source, parse_source, pixel_max, source_identity
+from stages.rawdata import pixel_max
+from stages.sources import load_source, parse_source, source_identity
 from tests.datasets import make_images, write_idx_dataset, write_npz_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
