@@ -46,7 +46,7 @@ def _call(impl: Implementation, what: str, function: Any, *args: Any) -> Any:
         raise PluginError(f"{_who(impl)} raised in {what}: {type(exc).__name__}: {exc}") from exc
 
 
-def _probe_activation(impl: Implementation) -> None:
+def _probe_activation(impl: Implementation, config: Any) -> None:
     z = np.linspace(-3, 3, 12, dtype=np.float32).reshape(4, 3)
     before = z.copy()
     a = _call(impl, "forward(z)", impl.obj.forward, z)
@@ -63,14 +63,15 @@ def _probe_activation(impl: Implementation) -> None:
         raise PluginError(f"{_who(impl)}: {problem} on a (4, 3) float32 probe")
 
 
-def _probe_initializer(impl: Implementation) -> None:
+def _probe_initializer(impl: Implementation, config: Any) -> None:
     w = _call(impl, "init(5, 3, rng)", impl.obj, 5, 3, np.random.RandomState(0))
     problem = _array_problem(np.asarray(w) if isinstance(w, (list, tuple)) else w, (5, 3), None)
     if problem:
         raise PluginError(f"{_who(impl)}: init(fan_in=5, fan_out=3, rng) {problem}")
 
 
-def _probe_optimizer(impl: Implementation, options: Mapping[str, Any]) -> None:
+def _probe_optimizer(impl: Implementation, config: Any) -> None:
+    options = config.train.optimizer_options
     params = [np.full((3, 2), 0.5, np.float32), np.zeros(2, np.float32)]
     try:
         optimizer = impl.obj(params, **options)
@@ -101,6 +102,10 @@ def _probe_optimizer(impl: Implementation, options: Mapping[str, Any]) -> None:
             raise PluginError(f"{_who(impl)}: after step(grads, lr), parameter {i} {problem}")
 
 
+#: Plugin kind -> its probe, called as ``probe(implementation, config)``.
+PROBES = {"activation": _probe_activation, "initializer": _probe_initializer, "optimizer": _probe_optimizer}
+
+
 def probe_plugins(stage: Stage, implementations: Mapping[str, Implementation], config: Any) -> None:
     """Call each plugin ``stage`` uses once on a tiny input; a misbehaving one is named.
 
@@ -112,12 +117,7 @@ def probe_plugins(stage: Stage, implementations: Mapping[str, Implementation], c
         The optimizer refuses ``train.optimizer_options``.
     """
     for kind, impl in implementations.items():
-        if kind == "activation":
-            _probe_activation(impl)
-        elif kind == "initializer":
-            _probe_initializer(impl)
-        elif kind == "optimizer":
-            _probe_optimizer(impl, config.train.optimizer_options)
+        PROBES[kind](impl, config)
 
 
 def _check_params(stage: Stage, params: Any, name: str, implementations: Mapping[str, Implementation]) -> None:
