@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,12 +142,34 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _change(path: str, a: dict[str, Any], b: dict[str, Any]) -> str:
+    return f"{_short(a.get(path, '<unset>'))} -> {_short(b.get(path, '<unset>'))}"
+
+
+def _plugin_reason(rest: str, path: str, a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    kind, _, field = rest.partition(".")
+    name_path = f"plugins.{kind}.name"
+    if field != "name" and a.get(name_path) != b.get(name_path):
+        return None  # another implementation altogether: its name says it all
+    return f"plugin {kind}: " + ("code changed" if field == "code" else f"{field} {_change(path, a, b)}")
+
+
+#: First part of a key-input path -> the phrase for a difference there (None: say nothing).
+_REASONS: dict[str, Callable[[str, str, dict, dict], str | None]] = {
+    "config": lambda rest, path, a, b: f"{rest} {_change(path, a, b)}",
+    "plugins": _plugin_reason,
+    "upstream": lambda rest, path, a, b: f"upstream {rest} changed",
+    "code": lambda rest, path, a, b: "stage code changed",
+    "data": lambda rest, path, a, b: f"data source changed ({rest})",
+}
+
+
 def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Why two key inputs differ, one short phrase per difference.
 
     Config keys read as ``train.lr 0.1 -> 0.05``, plugins as
     ``plugin activation: version 1.0 -> 1.1``, upstream stages as
-    ``upstream split changed``.
+    ``upstream split changed``; anything else as ``path old -> new``.
     """
     a, b = _flatten(old), _flatten(new)
     reasons = []
@@ -154,21 +177,8 @@ def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if a.get(path, "<unset>") == b.get(path, "<unset>"):
             continue
         head, _, rest = path.partition(".")
-        if head == "config":
-            reasons.append(f"{rest} {_short(a.get(path, '<unset>'))} -> {_short(b.get(path, '<unset>'))}")
-        elif head == "plugins":
-            kind, _, field = rest.partition(".")
-            name_path = f"plugins.{kind}.name"
-            if field != "name" and a.get(name_path) != b.get(name_path):
-                continue  # another implementation altogether: its name says it all
-            what = "code changed" if field == "code" else f"{field} {_short(a.get(path))} -> {_short(b.get(path))}"
-            reasons.append(f"plugin {kind}: {what}")
-        elif head == "upstream":
-            reasons.append(f"upstream {rest} changed")
-        elif head == "code":
-            reasons.append("stage code changed")
-        elif head == "data":
-            reasons.append(f"data source changed ({rest})")
-        else:
-            reasons.append(f"{path} {_short(a.get(path))} -> {_short(b.get(path))}")
+        default = lambda rest, path, a, b: f"{path} {_change(path, a, b)}"  # noqa: E731
+        reason = _REASONS.get(head, default)(rest, path, a, b)
+        if reason is not None:
+            reasons.append(reason)
     return reasons
