@@ -31,3 +31,16 @@ def test_every_command_in_the_readme_parses():
     for command in commands:
         args = command.replace("[STAGE]", "").replace("[NAME ...]", "").replace("info | cache clear", "info")
         parser.parse_args(args.split())
+
+
+def test_config_table_lists_every_key_with_its_default():
+    from pipeline.config import Config, all_keys
+    from pipeline.toml_io import parse_value
+
+    text = (ROOT / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| `([^`]*)` \|", text, flags=re.MULTILINE))
+    defaults = Config().flat()
+    documented = {key for key in all_keys() if key in rows or f"| `{key}` |" in text}
+    assert documented == set(all_keys()) - {"train.step_size", "train.gamma"}  # described with train.schedule
+    for key, value in rows.items():
+        assert parse_value(value) == defaults[key], key
