@@ -23,7 +23,6 @@ from threadpoolctl import threadpool_limits
 from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
 from stages import network
-from stages.minibatch import Batch as _Batch  # noqa: F401  (the tests check its arithmetic)
 from stages.minibatch import Epochs, Scorer
 
 #: Batches whose largest matrix product has fewer multiply-adds (m * n * k) train on one BLAS

@@ -14,6 +14,7 @@ from plugins.activations import ACTIVATIONS
 from plugins.initializers import INITIALIZERS
 from plugins.optimizers import OPTIMIZERS
 from stages import init, network, train
+from stages.minibatch import Batch
 
 
 def blobs(n=150, d=8, k=3, spread=0.6, seed=0, random_labels=False):
@@ -75,7 +76,7 @@ def test_fast_batch_gradients_equal_the_reference(name, weight_decay):
     rng = np.random.default_rng(3)
     params = [rng.normal(0, 0.5, s).astype(np.float32) for s in [(8, 6), (6,), (6, 5), (5,), (5, 4), (4,)]]
     idx = rng.permutation(60)[:13]
-    batch = train._Batch(params, 13, ACTIVATIONS[name], weight_decay)
+    batch = Batch(params, 13, ACTIVATIONS[name], weight_decay)
     batch.gather(x, y, y.argmax(axis=1), idx)
     np.testing.assert_array_equal(batch.x, x[idx])
     loss_sum, correct = batch.step(batch.x, batch.y, batch.labels)
