@@ -1,122 +1,21 @@
-"""The corpus of bad inputs behind ``test_errors.py``, by family, with their builders.
+"""The corpus of bad inputs behind ``test_errors.py``, by family.
 
 Each case is ``(id, build, fragments)`` (``TRAINING`` adds the exit code before
-``build``): ``build`` makes the bad file(s) in the test's directory and
-returns the CLI arguments; ``fragments`` must all appear in the one-line error.
+``build``): ``build`` makes the bad file(s) in the test's directory (with the
+builders of ``bad_builders.py``) and returns the CLI arguments; ``fragments``
+must all appear in the one-line error.
 """
 
 from __future__ import annotations
 
 import gzip
-import json
-import struct
-from pathlib import Path
 
 import numpy as np
 
-from pipeline import hookimpl
-from pipeline.api import Activation
-from tests.conftest import FAST
-from tests.datasets import idx_bytes, write_idx_dataset, write_npz_dataset
-
-NAMES = {"x": "train-images-idx3-ubyte", "y": "train-labels-idx1-ubyte",
-         "xt": "t10k-images-idx3-ubyte", "yt": "t10k-labels-idx1-ubyte"}
-
-
-# --- bad data, built in the test's directory -----------------------------------------------------
-
-def idx_set(tmp: Path, gz: bool = False, **replace: bytes | None) -> str:
-    """``idx:DIR`` of a good tiny set (3 classes, 6x6), with files replaced (bytes) or removed (None)."""
-    directory = write_idx_dataset(tmp / "idx", n_train_per_class=10, n_test_per_class=4, gz=gz)
-    for key, data in replace.items():
-        path = directory / (NAMES[key] + (".gz" if gz else ""))
-        if data is None:
-            path.unlink()
-        else:
-            path.write_bytes(data)
-    return f"idx:{directory}"
-
-
-def _good_gz(tmp: Path) -> bytes:
-    return (Path(idx_set(tmp, gz=True)[4:]) / f"{NAMES['x']}.gz").read_bytes()
-
-
-def truncated_gz(tmp):
-    return idx_set(tmp, gz=True, x=_good_gz(tmp)[:150])
-
-
-def corrupt_gz(tmp):
-    data = bytearray(_good_gz(tmp))
-    data[30:60] = b"\xff" * 30
-    return idx_set(tmp, gz=True, x=bytes(data))
-
-
-def not_gzip(tmp):
-    return idx_set(tmp, gz=True, x=idx_bytes(np.zeros((30, 6, 6), np.uint8)))
-
-
-def bad_magic(tmp):
-    data = bytearray(idx_bytes(np.zeros((30, 6, 6), np.uint8)))
-    data[2] = 0x07
-    return idx_set(tmp, x=bytes(data))
-
-
-def header_too_big(tmp):
-    data = bytearray(idx_bytes(np.zeros((30, 6, 6), np.uint8)))
-    data[4:8] = struct.pack(">I", 31)
-    return idx_set(tmp, x=bytes(data))
-
-
-def payload_too_long(tmp):
-    return idx_set(tmp, x=idx_bytes(np.zeros((30, 6, 6), np.uint8)) + b"\0" * 36)
-
-
-def npz(tmp, **arrays):
-    return f"npz:{write_npz_dataset(tmp / 'set.npz', n_train_per_class=10, n_test_per_class=4, **arrays)}"
-
-
-def garbage_file(tmp, name, data=b"\x00garbage" * 50):
-    path = tmp / name
-    path.write_bytes(data)
-    return path
-
-
-def run_case(*sets: str) -> list[str]:
-    args = ["run", "-q"]
-    for item in [*FAST, *sets]:
-        args += ["--set", item]
-    return args
-
-
-# --- plugins that break their contract -----------------------------------------------------------
-
-class Upcast:
-    """An optimizer that replaces the weights by float64 copies."""
-
-    def __init__(self, params):
-        self.params = params
-
-    def step(self, grads, lr):
-        for i, g in enumerate(grads):
-            self.params[i] = self.params[i].astype(np.float64) - lr * g
-
-
-class BadPlugins:
-    @hookimpl
-    def pipeline_register_activations(self):
-        ones = lambda z, a: np.ones_like(z)  # noqa: E731
-        return {"narrow": Activation(lambda z: z[:, :1].copy(), ones),
-                "double": Activation(lambda z: z.astype(np.float64), ones),
-                "crash": Activation(lambda z: 1 / 0, ones)}
-
-    @hookimpl
-    def pipeline_register_initializers(self):
-        return {"transposed": lambda fan_in, fan_out, rng: np.zeros((fan_out, fan_in)),
-                "nans": lambda fan_in, fan_out, rng: np.full((fan_in, fan_out), np.nan)}
-
-    @hookimpl
-    def pipeline_register_optimizers(self):
-        return {"upcast": Upcast}
+from tests.datasets import idx_bytes
+from tests.pipeline.bad_builders import (bad_magic, corrupt_gz, edited_model, garbage_file, header_too_big,
+                                         idx_set, images, not_gzip, npz, npz_model, payload_too_long,
+                                         run_case, truncated_gz, without)
 
 
 # --- the corpus: (id, args given (tmp_path, idx), exit code, fragments of the message) -------------
@@ -219,7 +118,7 @@ DATA = [  # exit 1
      ["g.npz: not a readable .npz file", "x_train, y_train"]),
     ("npz-pickle-bytes", lambda t, i: run_case(f"data.source=npz:{garbage_file(t, 'p.npz', PICKLE)}"),
      ["p.npz: not a readable .npz file"]),
-    ("npz-single-array", lambda t, i: run_case(f"data.source=npz:{_images(t, 'one.npy', np.zeros(3))}"),
+    ("npz-single-array", lambda t, i: run_case(f"data.source=npz:{images(t, 'one.npy', np.zeros(3))}"),
      ["one.npy: holds a single array"]),
     ("npz-missing-x-train", lambda t, i: run_case(f"data.source={npz(t, x_train=None)}"),
      ["missing array(s) x_train", "has: y_train, x_test, y_test"]),
@@ -274,79 +173,50 @@ TRAINING = [  # exit 1, except a misbehaving plugin (exit 2)
 ]
 
 
-def _model(tmp: Path, **changes) -> str:
-    """The exported model of the template run, with model.json keys changed."""
-    path = tmp / "out" / "model.json"
-    meta = json.loads(path.read_text())
-    meta.update(changes)
-    path.write_text(json.dumps(meta))
-    return str(tmp / "out")
-
-
-def _npz_model(tmp: Path, **arrays) -> str:
-    np.savez(tmp / "out" / "model.npz", **arrays)
-    return str(tmp / "out")
-
-
-def _without(path: Path) -> str:
-    """Remove ``path``; returns its directory."""
-    path.unlink()
-    return str(path.parent)
-
-
-def _images(tmp: Path, name: str, array) -> str:
-    path = tmp / name
-    if name.endswith(".npz"):
-        np.savez(path, **array)
-    else:
-        np.save(path, array, allow_pickle=True)
-    return str(path)
-
-
 GOOD = np.zeros((2, 6, 6), np.uint8)
 PREDICT = [  # exit 1; the cache is not involved
-    ("model-missing", lambda t: ["predict", str(t / "nowhere"), _images(t, "a.npy", GOOD)],
+    ("model-missing", lambda t: ["predict", str(t / "nowhere"), images(t, "a.npy", GOOD)],
      ["nowhere' does not exist", "run directory"]),
-    ("model-json-missing", lambda t: ["predict", _without(t / "out" / "model.json"), _images(t, "a.npy", GOOD)],
+    ("model-json-missing", lambda t: ["predict", without(t / "out" / "model.json"), images(t, "a.npy", GOOD)],
      ["model.json' does not exist"]),
     ("model-json-garbage", lambda t: ["predict", str(garbage_file(t / "out", "model.json").parent),
-                                      _images(t, "a.npy", GOOD)], ["model.json' is not JSON"]),
-    ("model-json-foreign", lambda t: ["predict", _model(t, format="keras"), _images(t, "a.npy", GOOD)],
+                                      images(t, "a.npy", GOOD)], ["model.json' is not JSON"]),
+    ("model-json-foreign", lambda t: ["predict", edited_model(t, format="keras"), images(t, "a.npy", GOOD)],
      ["not a pipeline model description", "'keras'", "'pipeline-mlp'"]),
-    ("model-json-version", lambda t: ["predict", _model(t, format_version=99), _images(t, "a.npy", GOOD)],
+    ("model-json-version", lambda t: ["predict", edited_model(t, format_version=99), images(t, "a.npy", GOOD)],
      ["format_version 99 is not supported"]),
-    ("model-json-layers", lambda t: ["predict", _model(t, layers=[36]), _images(t, "a.npy", GOOD)],
+    ("model-json-layers", lambda t: ["predict", edited_model(t, layers=[36]), images(t, "a.npy", GOOD)],
      ["'layers' must list the positive layer widths", "[36]"]),
-    ("model-json-classes", lambda t: ["predict", _model(t, classes=[0, 1]), _images(t, "a.npy", GOOD)],
+    ("model-json-classes", lambda t: ["predict", edited_model(t, classes=[0, 1]), images(t, "a.npy", GOOD)],
      ["'classes' must list one label per output (3)"]),
-    ("model-json-std-zero", lambda t: ["predict", _model(t, preprocessing={"scale": 1, "mean": 0, "std": 0}),
-                                       _images(t, "a.npy", GOOD)], ["preprocessing.std must be a finite number"]),
-    ("model-unknown-activation", lambda t: ["predict", _model(t, activation="swish"), _images(t, "a.npy", GOOD)],
+    ("model-json-std-zero", lambda t: ["predict", edited_model(t, preprocessing={"scale": 1, "mean": 0, "std": 0}),
+                                       images(t, "a.npy", GOOD)], ["preprocessing.std must be a finite number"]),
+    ("model-unknown-activation", lambda t: ["predict", edited_model(t, activation="swish"), images(t, "a.npy", GOOD)],
      ["needs activation 'swish'", "available: leaky_relu, relu"]),
     ("model-npz-garbage", lambda t: ["predict", str(garbage_file(t / "out", "model.npz").parent),
-                                     _images(t, "a.npy", GOOD)], ["model.npz' is not a weights-only npz file"]),
-    ("model-npz-pickle", lambda t: ["predict", _npz_model(t, W1=np.array([{}], dtype=object)),
-                                    _images(t, "a.npy", GOOD)], ["model.npz' is not a weights-only npz file"]),
-    ("model-npz-wrong-shape", lambda t: ["predict", _npz_model(t, W1=np.zeros((3, 3)), b1=np.zeros(3)),
-                                         _images(t, "a.npy", GOOD)], ["W1/b1 missing or not shaped (36, 16)"]),
-    ("model-npz-nan", lambda t: ["predict", _npz_model(t, **{**dict(np.load(t / "out" / "model.npz")),
+                                     images(t, "a.npy", GOOD)], ["model.npz' is not a weights-only npz file"]),
+    ("model-npz-pickle", lambda t: ["predict", npz_model(t, W1=np.array([{}], dtype=object)),
+                                    images(t, "a.npy", GOOD)], ["model.npz' is not a weights-only npz file"]),
+    ("model-npz-wrong-shape", lambda t: ["predict", npz_model(t, W1=np.zeros((3, 3)), b1=np.zeros(3)),
+                                         images(t, "a.npy", GOOD)], ["W1/b1 missing or not shaped (36, 16)"]),
+    ("model-npz-nan", lambda t: ["predict", npz_model(t, **{**dict(np.load(t / "out" / "model.npz")),
                                                              "W1": np.full((36, 16), np.nan, np.float32)}),
-                                 _images(t, "a.npy", GOOD)], ["W1/b1 must hold finite floating-point weights"]),
+                                 images(t, "a.npy", GOOD)], ["W1/b1 must hold finite floating-point weights"]),
     ("input-missing", lambda t: ["predict", str(t / "out"), str(t / "absent.npy")], ["absent.npy' does not exist"]),
     ("input-directory", lambda t: ["predict", str(t / "out"), str(t)], ["(it is a directory)"]),
-    ("input-wrong-size", lambda t: ["predict", str(t / "out"), _images(t, "a.npy", np.zeros((2, 5, 5), np.uint8))],
+    ("input-wrong-size", lambda t: ["predict", str(t / "out"), images(t, "a.npy", np.zeros((2, 5, 5), np.uint8))],
      ["25 pixels", "built for 36", "6x6"]),
     ("input-npy-garbage", lambda t: ["predict", str(t / "out"), str(garbage_file(t, "a.npy"))],
      ["a.npy' is not a .npy file"]),
-    ("input-npy-object", lambda t: ["predict", str(t / "out"), _images(t, "a.npy", np.array([{}], dtype=object))],
+    ("input-npy-object", lambda t: ["predict", str(t / "out"), images(t, "a.npy", np.array([{}], dtype=object))],
      ["a.npy' is not a plain .npy array"]),
-    ("input-npy-strings", lambda t: ["predict", str(t / "out"), _images(t, "a.npy", np.full((2, 36), "x"))],
+    ("input-npy-strings", lambda t: ["predict", str(t / "out"), images(t, "a.npy", np.full((2, 36), "x"))],
      ["expected numeric images", "<U1"]),
-    ("input-npy-nan", lambda t: ["predict", str(t / "out"), _images(t, "a.npy", np.full((2, 36), np.nan))],
+    ("input-npy-nan", lambda t: ["predict", str(t / "out"), images(t, "a.npy", np.full((2, 36), np.nan))],
      ["NaN or infinite pixel values"]),
-    ("input-npy-empty", lambda t: ["predict", str(t / "out"), _images(t, "a.npy", np.zeros((0, 36)))],
+    ("input-npy-empty", lambda t: ["predict", str(t / "out"), images(t, "a.npy", np.zeros((0, 36)))],
      ["expected numeric images", "(0, 36)"]),
-    ("input-npz-unknown-names", lambda t: ["predict", str(t / "out"), _images(t, "a.npz", {"a": GOOD, "b": GOOD})],
+    ("input-npz-unknown-names", lambda t: ["predict", str(t / "out"), images(t, "a.npz", {"a": GOOD, "b": GOOD})],
      ["holds ['a', 'b']", "x_test, x or images"]),
     ("input-npz-garbage", lambda t: ["predict", str(t / "out"), str(garbage_file(t, "a.npz"))],
      ["a.npz' is not an .npz file"]),

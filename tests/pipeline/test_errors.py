@@ -20,7 +20,8 @@ import pytest
 from pipeline.cache import Cache
 from pipeline.cli import main
 from tests.conftest import FAST
-from tests.pipeline.bad_inputs import CONFIG, DATA, PREDICT, TRAINING, BadPlugins
+from tests.pipeline.bad_builders import BadPlugins
+from tests.pipeline.bad_inputs import CONFIG, DATA, PREDICT, TRAINING
 
 
 # --- a filled cache and an exported model, made once ---------------------------------------------
