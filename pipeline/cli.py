@@ -148,10 +148,6 @@ def cmd_run(s: Session) -> int:
     display = QuietDisplay() if s.args.quiet else RichDisplay(s.console)
     out_dir, latest = _out_dir(s.args.out)
     runner = Runner(config, cache, plugins, display)
-    if s.args.only:
-        missing = [name for name in runner_missing(runner, s.args.only)]
-        if missing:
-            s.console.print(f"--only {s.args.only}: computing missing inputs first: {', '.join(missing)}")
     try:
         runner.run(selection, out_dir)
     except BaseException:
@@ -161,14 +157,6 @@ def cmd_run(s: Session) -> int:
     if latest is not None:
         _point_latest(latest, out_dir)
     return 0
-
-
-def runner_missing(runner: Any, only: str) -> list[str]:
-    """Ancestors of ``only`` that have no cache entry for the current config."""
-    from pipeline.registry import ancestors
-
-    plan = runner.make_plan()
-    return [n for n in ancestors(only) if runner.cache.lookup(n, plan.keys[n]) is None]
 
 
 def cmd_status(s: Session) -> int:

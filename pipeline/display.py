@@ -74,6 +74,9 @@ class RichDisplay(Display):
     def stage_started(self, stage: str, reason: str) -> None:
         self.console.print(f"[bold]{stage}[/] running ({reason})", highlight=False)
 
+    def note(self, message: str) -> None:
+        self.console.print(message, highlight=False)
+
     def stage_done(self, result: StageResult) -> None:
         if self._progress is not None:
             self._progress.close()

@@ -49,6 +49,9 @@ class Display:
     def stage_done(self, result: StageResult) -> None:
         """A stage finished (ran or cached)."""
 
+    def note(self, message: str) -> None:
+        """One line of information (not shown with ``-q``)."""
+
     def warn(self, message: str) -> None:
         """One visible warning line."""
 
@@ -127,6 +130,10 @@ class Runner:
         """
         visit, self._forced = selection.resolve(self.stages)
         self.plan = self.make_plan()
+        if selection.only:
+            missing = [n for n in visit[:-1] if not self.cache.has(n, self.plan.keys[n])]
+            if missing:
+                self.display.note(f"--only {selection.only}: computing missing inputs first: {', '.join(missing)}")
         for stage in self.stages:  # a broken plugin or option fails before any stage runs
             if stage.name in visit and (stage.name in self._forced
                                         or not self.cache.has(stage.name, self.plan.keys[stage.name])):
