@@ -213,6 +213,8 @@ def cmd_cache(s: Session) -> int:
 def cmd_plugins(s: Session) -> int:
     from rich.table import Table
 
+    from pipeline.plugin_manager import KINDS
+
     plugins = s.plugins()
     table = Table(title="plugins", title_justify="left")
     for column in ("plugin", "distribution", "provides", "location"):
@@ -220,9 +222,9 @@ def cmd_plugins(s: Session) -> int:
     for name, info in plugins.infos.items():
         provides = [f"{kind} {impl.name}" for kind, reg in plugins.registries.items()
                     for impl in reg.values() if impl.plugin.name == name]
-        lifecycle = [h for h in ("before_pipeline_run", "after_pipeline_run", "on_pipeline_error",
-                                 "before_stage_run", "after_stage_run", "on_stage_error")
-                     if any(i.plugin_name == name for i in getattr(plugins.pm.hook, h).get_hookimpls())]
+        # every hook it implements besides the registration hooks behind "provides"
+        lifecycle = [caller.name for caller in plugins.pm.get_hookcallers(plugins.pm.get_plugin(name)) or []
+                     if caller.name not in KINDS.values()]
         table.add_row(name, f"{info.dist} {info.version}" + (" (built-in)" if info.builtin else ""),
                       "\n".join(provides + [f"hook {h}" for h in lifecycle]) or "-", info.location)
     s.console.print(table)
