@@ -13,7 +13,10 @@ Same formulas as :func:`stages.network.gradients`, reorganised for speed (measur
 - no input-layer delta (nothing uses it: a third of the work of a 784-64-10 net);
 - the accuracy is counted once per epoch from stored predictions, not per batch;
 - row maxima and row or column sums without NumPy's reductions, which are slow over a short
-  axis (a gather at the argmax; products with a vector of ones).
+  axis (a gather at the argmax; products with a vector of ones);
+- one BLAS thread or two, switched while training by :mod:`stages.blas`, with the same bits
+  either way: on one thread the first layer's product is summed in the two blocks that
+  OpenBLAS's two-thread code uses (:attr:`Batch.split`, found by :func:`stages.blas.calibrate`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ class Batch:
         L2 coefficient.
     gather : bool
         Allocate ``x``, ``y``, ``labels`` for :meth:`gather` (not needed for full batches).
+
+    Attributes
+    ----------
+    split : int or None
+        On one BLAS thread (``parallel`` false), compute the first layer's product as
+        ``x[:, :split] @ W1[:split] + x[:, split:] @ W1[split:]``: the summation order of the
+        two-thread product, so that switching threads changes no bit. None: one product.
+    parallel : bool
+        The caller has set two BLAS threads: use plain products.
     """
 
     def __init__(self, params: list[np.ndarray], rows: int, activation: Activation,
@@ -46,6 +58,8 @@ class Batch:
         f32 = np.float32
         widths = [w.shape[1] for w in network.weights(params)]
         self.params, self.rows, self.activation, self.weight_decay = params, rows, activation, weight_decay
+        self.split: int | None = None
+        self.parallel = False
         if gather:
             self.x = np.empty((rows, params[0].shape[0]), f32)
             self.y = np.empty((rows, widths[-1]), f32)
@@ -53,6 +67,7 @@ class Batch:
         k = widths[-1]
         self.z = [np.empty((rows, w), f32) for w in widths]          # z[-1]: logits, then probs
         self.delta = [np.empty((rows, w), f32) for w in widths[:-1]]  # hidden-layer deltas
+        self.part = np.empty((rows, widths[0]), f32)                 # second block of a split product
         self.row = np.empty((rows, 1), f32)                          # row max, then row sums
         self.logp = np.empty((rows, k), f32)
         self.grads = [np.empty_like(p) for p in params]
@@ -115,7 +130,10 @@ class Batch:
         acts = [x]
         params, last = self.params, len(self.z) - 1
         for layer, z in enumerate(self.z):
-            np.dot(acts[-1], params[2 * layer], out=z)
+            if layer == 0 and self.split and not self.parallel:
+                self._split_product(x, params[0], z)
+            else:
+                np.dot(acts[-1], params[2 * layer], out=z)
             z += params[2 * layer + 1]
             if layer < last:
                 acts.append(self.activation.forward(z))
@@ -128,6 +146,13 @@ class Batch:
         np.dot(z, self.ones_k, out=row_flat)             # the row sums
         z /= row
         return acts
+
+    def _split_product(self, x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+        """``out = x @ w`` summed as the blocks ``[:split]`` then ``[split:]`` of the inner axis."""
+        s = self.split
+        np.dot(x[:, :s], w[:s], out=out)
+        np.dot(x[:, s:], w[s:], out=self.part)
+        out += self.part
 
     def _backward(self, acts: list[np.ndarray], y: np.ndarray) -> None:
         """Backpropagate from the probabilities in ``z[-1]`` (overwritten) into :attr:`grads`."""
@@ -180,10 +205,11 @@ class Epochs:
         sizes = {min(batch_size, n), n % batch_size if n > batch_size else 0}
         self.batches = {rows: Batch(params, rows, activation, weight_decay) for rows in sizes if rows}
 
-    def run(self, order: np.ndarray | None, update) -> tuple[float, int]:
+    def run(self, order: np.ndarray | None, update, pace=None) -> tuple[float, int]:
         """One pass over the rows in ``order`` (None for the full batch).
 
-        For each batch: the gradients, then ``update(grads, loss_sum)``.
+        For each batch: ``pace.tick(batch)`` (which may switch BLAS threads, see
+        :class:`stages.blas.Tuner`), the gradients, then ``update(grads, loss_sum)``.
 
         Returns
         -------
@@ -201,14 +227,36 @@ class Epochs:
         np.take(self.labels, order, out=self.order_labels, mode="clip")
         x, y_all, pred_all, size = self.x, self.order_y, self.pred, self.size
         n, total = x.shape[0], 0.0
-        for start in range(0, n, size):
-            stop = min(start + size, n)
-            batch = self.batches[stop - start]
-            np.take(x, order[start:stop], axis=0, out=batch.x, mode="clip")
-            loss_sum = batch.loss_and_gradients(batch.x, y_all[start:stop], pred_all[start:stop])
-            update(batch.grads, loss_sum)
-            total += loss_sum
+        pace = pace or STEADY
+        pace.begin()
+        try:
+            for start in range(0, n, size):
+                stop = min(start + size, n)
+                batch = self.batches[stop - start]
+                pace.tick(batch)
+                np.take(x, order[start:stop], axis=0, out=batch.x, mode="clip")
+                loss_sum = batch.loss_and_gradients(batch.x, y_all[start:stop], pred_all[start:stop])
+                update(batch.grads, loss_sum)
+                total += loss_sum
+        finally:
+            pace.end()
         return total, int(np.count_nonzero(pred_all == self.order_labels))
+
+
+class Steady:
+    """The pace of a loop that never changes BLAS threads (:class:`stages.blas.Tuner` does)."""
+
+    def begin(self) -> None:
+        """An epoch starts."""
+
+    def tick(self, batch: Batch) -> None:
+        """``batch`` is about to run."""
+
+    def end(self) -> None:
+        """The epoch is over (or failed)."""
+
+
+STEADY = Steady()
 
 
 class Scorer:

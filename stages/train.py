@@ -2,8 +2,9 @@
 
 The arithmetic is :mod:`stages.network`'s, run by :mod:`stages.minibatch` with preallocated
 float32 buffers (the tests check one step of it against :func:`stages.network.gradients`).
-The BLAS thread count is fixed by the shape of the batch (:func:`blas_threads`), never by the
-machine's load, so that equal keys give equal bytes (docs/design.md, "Determinism").
+The BLAS thread count is fixed by the shape of the batch (:func:`blas_threads`); where that is
+one thread, :mod:`stages.blas` may run windows of batches on two threads when that is faster,
+with bit-identical results, so that equal keys give equal bytes (docs/design.md, "Determinism").
 
 The learning-rate schedule is applied per epoch: epoch ``e`` (0-based) uses
 ``lr * factor(e)``. The loss and accuracy of an epoch are accumulated over
@@ -22,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
-from stages import network
+from stages import blas, network
 from stages.minibatch import Epochs, Scorer
 
 #: Batches whose largest matrix product has fewer multiply-adds (m * n * k) train on one BLAS
@@ -71,7 +72,9 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     validate = Scorer(params, activation, x_val, np.ascontiguousarray(y_val, dtype=np.float32), EVAL_BATCH) \
         if has_val else (lambda: (None, None))
     best_loss, best_params = math.inf, None
-    with threadpool_limits(limits=blas_threads(params, n if full else min(t.batch_size, n)), user_api="blas"):
+    threads = blas_threads(params, n if full else min(t.batch_size, n))
+    with threadpool_limits(limits=threads, user_api="blas"):
+        pace = None if full else blas.tuner(epochs.batches[min(t.batch_size, n)], threads)
         for epoch in range(1, t.epochs + 1):
             lr = learning_rate(t, epoch - 1)
 
@@ -82,7 +85,7 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
                                         f"e.g. --set train.lr={t.lr / 10:g}")
                 optimizer.step(grads, lr)
 
-            loss_sum, correct = epochs.run(None if full else rng.permutation(n), update)
+            loss_sum, correct = epochs.run(None if full else rng.permutation(n), update, pace)
             loss, acc = loss_sum / n, correct / n
             val_loss, val_acc = validate()
             for key, value in zip(keys, (epoch, lr, loss, acc, val_loss, val_acc)):

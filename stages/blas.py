@@ -1,0 +1,252 @@
+"""BLAS threads for the training loop: one or two, whichever is faster now, and the same bits either way.
+
+On a 2-core machine a mini-batch's two large products (784 x 128 x 64 multiply-adds each, for
+MNIST) run 1.8x faster on two OpenBLAS threads when the machine is idle. When another process
+is busy, or a VM's host takes the second core, two threads can be many times slower, because
+OpenBLAS's threads spin while they wait for each other. So :class:`Tuner` times windows of
+batches on each thread count and trains on whichever was faster when last measured.
+
+That is allowed only because no bit depends on it. OpenBLAS sums a long inner axis in two blocks
+whose boundary differs between one and two threads (400 and 392 of 784 here); products with a
+short inner axis agree. :func:`calibrate` finds the split of the first layer's product that
+makes one thread reproduce the two-thread result bit for bit, checked on one whole probe step
+(every product, the activation, the weight decay), and sets it on the batch
+(:attr:`stages.minibatch.Batch.split`). If no candidate agrees (another BLAS library, another
+kernel), :func:`tuner` returns None and training stays on one thread.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from stages import network
+from stages.minibatch import Batch
+
+#: BLAS threads of the parallel mode. Two: the machines this was measured on; another count
+#: would sum in other blocks and need its own calibration.
+PARALLEL = 2
+
+#: Batches whose largest product has fewer multiply-adds stay on one thread: too small to gain.
+MIN_PARALLEL_PRODUCT = 1 << 22
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:          # not Linux
+        return os.cpu_count() or 1
+
+
+def split_candidates(d: int) -> list[int | None]:
+    """Splits of an inner axis of length ``d`` to try: none, then ``d / 2`` rounded up to multiples.
+
+    OpenBLAS halves an inner axis longer than its block size and rounds the half up to its
+    kernel's unroll (8 for two threads and 16 for one, on this machine's kernels).
+    """
+    halves = [-(-d // 2 // unroll) * unroll for unroll in (8, 16, 4, 32, 2, 1)]
+    return [None] + [s for i, s in enumerate(halves) if 0 < s < d and s not in halves[:i]]
+
+
+def _probe_step(batch: Batch, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Everything one step writes: the gradients, the probabilities, the predictions and the loss."""
+    pred = np.empty(batch.rows, np.intp)
+    loss = batch.loss_and_gradients(x, y, pred)
+    return [g.copy() for g in batch.grads] + [pred, np.float64(loss)]
+
+
+def calibrate(batch: Batch, blas) -> bool:
+    """Set ``batch.split`` so that one BLAS thread gives the two-thread bits; False if no split does.
+
+    Parameters
+    ----------
+    batch : Batch
+        A full-size training batch; its parameters are read, not changed.
+    blas : threadpoolctl.ThreadpoolController
+        The BLAS libraries, currently limited to one thread.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.random((batch.rows, batch.params[0].shape[0]), dtype=np.float32)   # dense: every bit counts
+    k = batch.params[-1].shape[0]
+    y = np.eye(k, dtype=np.float32)[rng.integers(0, k, batch.rows)]
+    with blas.limit(limits=PARALLEL):
+        if min(lib.get_num_threads() for lib in blas.lib_controllers) < PARALLEL:
+            return False            # e.g. OPENBLAS_NUM_THREADS=1 at start-up: no second thread exists
+        batch.parallel = True
+        reference = _probe_step(batch, x, y)
+    batch.parallel = False
+    for split in split_candidates(x.shape[1]):
+        batch.split = split
+        if all(np.array_equal(a, b) for a, b in zip(_probe_step(batch, x, y), reference)):
+            return True
+    batch.split = None
+    return False
+
+
+def tuner(batch: Batch, threads: int | None) -> Tuner | None:
+    """A :class:`Tuner` for ``batch``, or None where one thread (or ``threads``) must stay.
+
+    Parameters
+    ----------
+    batch : Batch
+        The epoch's full-size batch.
+    threads : int or None
+        The loop's fixed BLAS thread count (:func:`stages.train.blas_threads`); only a loop
+        fixed at one thread is tuned.
+    """
+    largest = max(batch.rows * w.shape[0] * w.shape[1] for w in network.weights(batch.params))
+    if threads != 1 or largest < MIN_PARALLEL_PRODUCT or usable_cpus() < PARALLEL:
+        return None
+    from threadpoolctl import ThreadpoolController
+
+    blas = ThreadpoolController().select(user_api="blas")
+    if not blas.lib_controllers or not calibrate(batch, blas):
+        return None
+    return Tuner(batch, blas)
+
+
+def others_cpu_seconds() -> float | None:
+    """CPU-seconds other processes have used since boot, or None where unknown (not Linux).
+
+    The machine's busy time in ``/proc/stat`` (everything but idle and iowait, so including
+    time a hypervisor stole) minus this process's CPU time. This process's own spinning
+    OpenBLAS threads are not counted, so they cannot make the machine look busy.
+    """
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+        busy = (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return busy - time.process_time()
+
+
+class Tuner:
+    """Runs batches on one or two BLAS threads, whichever was faster when last timed.
+
+    The faster mode (one thread, at first) runs for a window of :attr:`WINDOW` seconds, then
+    the other for a trial of :attr:`TRIAL` batches, timed after :attr:`WARMUP` batches (the
+    first products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to
+    :attr:`MAX_WINDOW`), a won trial switches modes; a trial already :attr:`ABANDON` times
+    slower per batch stops at once. Two threads are not tried when other processes used more
+    than :attr:`MAX_OTHERS` CPUs over the window: on a busy 2-core machine a trial costs more
+    than its batches, since OpenBLAS's second thread keeps spinning for about 0.1 s after its
+    last product.
+
+    Time between epochs (validation) is not counted, and a batch of another size (an epoch's
+    last, shorter batch) runs on one thread.
+
+    Parameters
+    ----------
+    batch : Batch
+        The calibrated full-size batch.
+    blas : threadpoolctl.ThreadpoolController
+        The BLAS libraries, at one thread while the tuner is idle.
+    clock : callable
+        Seconds (tests pass a fake one).
+    others : callable
+        Cumulative CPU-seconds of other processes, or None where unknown (then two threads are
+        always tried).
+    """
+
+    WINDOW = 0.1         #: seconds of the faster mode between trials, at first
+    MAX_WINDOW = 6.4     #: longest window, after lost or skipped trials
+    TRIAL = 16           #: timed batches of a trial
+    WARMUP = 2           #: untimed batches at the start of a trial
+    ABANDON = 2.0        #: a trial this many times slower per batch than the best mode stops early
+    MAX_OTHERS = 0.5     #: CPUs other processes may use, on 2 cores, for two threads to be tried
+
+    def __init__(self, batch: Batch, blas, clock: Callable[[], float] = time.perf_counter,
+                 others: Callable[[], float | None] = others_cpu_seconds) -> None:
+        self.batch, self.blas, self.clock, self.others = batch, blas, clock, others
+        self.free = usable_cpus() - PARALLEL + self.MAX_OTHERS     # others' CPUs still leaving room
+        self.best = self.mode = 1               # threads: the best known, and this segment's
+        self.seconds: dict[int, float] = {}     # threads -> seconds per batch when last timed
+        self.window, self.trial = self.WINDOW, False
+        self.batches = {1: 0, PARALLEL: 0}      # timed batches per thread count
+        self._limit = None                      # the threadpoolctl limiter while on two threads
+        self._start_segment()
+
+    def begin(self) -> None:
+        """An epoch starts: time from its first batch."""
+        self.last = None
+
+    def tick(self, batch: Batch) -> None:
+        """``batch`` is about to run: count the previous one, then pick its thread count."""
+        self._count_previous()
+        if batch is not self.batch:
+            self._use(1)
+            return
+        if self._segment_over():
+            self._next_segment()
+        self._use(self.mode)
+        self.last = self.clock()
+
+    def end(self) -> None:
+        """The epoch is over: count its last batch and go back to one thread."""
+        self._count_previous()
+        self._use(1)
+
+    @property
+    def parallel_share(self) -> float:
+        """Fraction of the timed batches that ran on two threads."""
+        total = sum(self.batches.values())
+        return self.batches[PARALLEL] / total if total else 0.0
+
+    def _start_segment(self) -> None:
+        self.count, self.elapsed, self.last = 0, 0.0, None
+        self.warmup = self.WARMUP if self.trial else 0
+        self.wall, self.others_at = self.clock(), self.others()
+
+    def _count_previous(self) -> None:
+        if self.last is not None:
+            self.batches[self.mode] += 1
+            if self.warmup:
+                self.warmup -= 1
+            else:
+                self.elapsed += self.clock() - self.last
+                self.count += 1
+            self.last = None
+
+    def _segment_over(self) -> bool:
+        if not self.trial:
+            return self.count > 0 and self.elapsed >= self.window
+        return self.count >= self.TRIAL or (
+            self.count >= 2 and self.elapsed > self.ABANDON * self.seconds[self.best] * self.count)
+
+    def _machine_busy(self) -> bool:
+        """Whether other processes left too few CPUs for two threads since this segment started."""
+        now = self.others()
+        if now is None or self.others_at is None:
+            return False
+        return (now - self.others_at) > self.free * (self.clock() - self.wall)
+
+    def _next_segment(self) -> None:
+        self.seconds[self.mode] = self.elapsed / self.count
+        other = 1 if self.best == PARALLEL else PARALLEL
+        if self.trial:
+            if self.seconds[self.mode] < self.seconds[self.best]:
+                self.best, self.window = self.mode, self.WINDOW
+            else:
+                self.window = min(2 * self.window, self.MAX_WINDOW)
+            self.mode, self.trial = self.best, False
+        elif other == PARALLEL and self._machine_busy():
+            self.window = min(2 * self.window, self.MAX_WINDOW)      # skip the trial
+        else:
+            self.mode, self.trial = other, True
+        self._start_segment()
+
+    def _use(self, threads: int) -> None:
+        parallel = threads == PARALLEL
+        if parallel == (self._limit is not None):
+            return
+        if parallel:
+            self._limit = self.blas.limit(limits=PARALLEL)
+        else:
+            self._limit.restore_original_limits()
+            self._limit = None
+        self.batch.parallel = parallel

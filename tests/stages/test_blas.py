@@ -1,0 +1,240 @@
+"""One or two BLAS threads while training: the same bits either way, and the tuner's choices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from pipeline.config import build_config
+from plugins.activations import ACTIVATIONS
+from plugins.optimizers import OPTIMIZERS
+from stages import blas, minibatch, train
+
+
+def _mnist_shaped(n=640, d=784, k=10, seed=0):
+    """Sparse pixels in [0, 1] and one-hot labels: the shapes the tuner is meant for."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, d), dtype=np.float32) * (rng.random((n, d)) < 0.2)
+    return x.astype(np.float32), np.eye(k, dtype=np.float32)[rng.integers(0, k, n)]
+
+
+def _params(d=784, h=64, k=10, seed=1):
+    rng = np.random.default_rng(seed)
+    return [rng.normal(0, s, shape).astype(np.float32)
+            for s, shape in [(0.05, (d, h)), (0.01, (h,)), (0.2, (h, k)), (0.01, (k,))]]
+
+
+def _calibrated(epochs: minibatch.Epochs, rows: int = 128):
+    """The BLAS controller, after calibrating the epoch's full batch; skips where two threads can't match."""
+    from threadpoolctl import ThreadpoolController
+
+    if blas.usable_cpus() < blas.PARALLEL:
+        pytest.skip("one CPU: training never uses two threads here")
+    controller = ThreadpoolController().select(user_api="blas")
+    if not controller.lib_controllers or not blas.calibrate(epochs.batches[rows], controller):
+        pytest.skip("this BLAS has no split reproducing its two-thread product: training stays on one thread")
+    return controller
+
+
+class Flip(minibatch.Steady):
+    """Switches between one and two threads every ``every`` batches, as a tuner might."""
+
+    def __init__(self, controller, batch, every=3):
+        self.controller, self.batch, self.every, self.seen, self.limit = controller, batch, every, 0, None
+
+    def tick(self, batch):
+        self.end()
+        if batch is self.batch and (self.seen // self.every) % 2:
+            self.limit, batch.parallel = self.controller.limit(limits=blas.PARALLEL), True
+        self.seen += 1
+
+    def end(self):
+        if self.limit is not None:
+            self.limit.restore_original_limits()
+            self.limit, self.batch.parallel = None, False
+
+
+def _train(pace_factory, activation="relu", weight_decay=5e-4):
+    x, y = _mnist_shaped()                          # 640 rows: five batches of 128 per epoch
+    params = _params()
+    opt = OPTIMIZERS["momentum"](params)
+    epochs = minibatch.Epochs(params, ACTIVATIONS[activation], weight_decay, x, y, 128)
+    with threadpool_limits(limits=1, user_api="blas"):
+        pace = pace_factory(epochs)
+        results = [epochs.run(np.random.default_rng(e).permutation(len(x)), lambda g, loss: opt.step(g, 0.05), pace)
+                   for e in range(3)]
+    return params, results
+
+
+def _calibrated_steady(epochs):
+    _calibrated(epochs)             # one thread throughout, with the calibrated split
+    return None
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_switching_threads_mid_epoch_changes_no_bit(activation):
+    steady = _train(_calibrated_steady, activation)
+    flipped = _train(lambda epochs: Flip(_calibrated(epochs), epochs.batches[128]), activation)
+    for a, b in zip(steady[0], flipped[0]):
+        np.testing.assert_array_equal(a, b)
+    assert steady[1] == flipped[1]                  # the losses and correct counts of every epoch
+
+
+def test_calibration_finds_the_two_thread_summation_and_checks_it_on_other_data():
+    x, y = _mnist_shaped(n=128, seed=5)
+    epochs = minibatch.Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
+    batch = epochs.batches[128]
+    with threadpool_limits(limits=1, user_api="blas"):
+        controller = _calibrated(epochs)
+        assert batch.split in blas.split_candidates(784) and not batch.parallel
+        serial = _step(batch, x, y)
+        with controller.limit(limits=blas.PARALLEL):
+            batch.parallel = True
+            parallel = _step(batch, x, y)
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+
+
+def _step(batch, x, y):
+    """Loss, predictions and gradients of one step, copied."""
+    pred = np.empty(batch.rows, np.intp)
+    loss = batch.loss_and_gradients(x, y, pred)
+    return [np.float64(loss), pred] + [g.copy() for g in batch.grads]
+
+
+def test_split_candidates_start_with_one_product_and_stay_inside_the_axis():
+    assert blas.split_candidates(784) == [None, 392, 400, 416]
+    assert all(c is None or 0 < c < 10 for c in blas.split_candidates(10))
+    assert blas.split_candidates(1) == [None]
+
+
+class FakeBlas:
+    """A BLAS controller that only records the thread count asked for."""
+
+    def __init__(self, reachable=2):
+        self.threads, self.reachable = 1, reachable
+        self.lib_controllers = [self]
+
+    def get_num_threads(self):
+        return self.threads
+
+    def limit(self, limits):
+        before, self.threads = self.threads, min(limits, self.reachable)
+        fake = self
+
+        class Limiter:
+            def restore_original_limits(self):
+                fake.threads = before
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                self.restore_original_limits()
+
+        return Limiter()
+
+
+def test_calibration_takes_the_first_candidate_that_agrees_and_refuses_a_missing_second_thread():
+    x, y = _mnist_shaped(n=128)
+    batch = minibatch.Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
+    assert blas.calibrate(batch, FakeBlas()) and batch.split is None    # "two threads" that sum as one
+    assert not blas.calibrate(batch, FakeBlas(reachable=1)) and batch.split is None
+
+
+class Machine:
+    """A fake clock: each batch takes ``seconds[threads]``; other processes use ``others`` CPUs."""
+
+    def __init__(self, seconds, others=0.0):
+        self.now, self.seconds, self.others_rate = 0.0, seconds, others
+
+    def clock(self):
+        return self.now
+
+    def others(self):
+        return self.others_rate * self.now
+
+
+def _simulate(seconds, others=0.0, epochs=20, rows=(128,) * 437 + (64,)):
+    x, y = _mnist_shaped(n=256)
+    full, last = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0), \
+        minibatch.Batch(_params(), 64, ACTIVATIONS["relu"], 0.0)
+    fake, machine = FakeBlas(), Machine(seconds, others)
+    tuner = blas.Tuner(full, fake, clock=machine.clock, others=machine.others)
+    threads_seen = []
+    for _ in range(epochs):
+        tuner.begin()
+        for n in rows:
+            batch = full if n == 128 else last
+            tuner.tick(batch)
+            assert full.parallel == (fake.threads == 2)        # the batch's sums follow the threads
+            threads_seen.append((n, fake.threads))
+            machine.now += seconds[fake.threads] * n / 128
+        tuner.end()
+        assert fake.threads == 1                              # validation runs on one thread
+        machine.now += 0.01
+    return tuner, threads_seen
+
+
+def test_tuner_settles_on_two_threads_when_they_are_faster():
+    tuner, seen = _simulate({1: 400e-6, 2: 300e-6})
+    assert tuner.best == 2 and tuner.parallel_share > 0.9
+    assert all(threads == 1 for n, threads in seen if n == 64)   # the short batch: always one thread
+
+
+def test_tuner_stays_on_one_thread_when_two_are_slower_and_backs_off():
+    tuner, seen = _simulate({1: 400e-6, 2: 4000e-6})
+    assert tuner.best == 1 and tuner.window >= 16 * blas.Tuner.WINDOW
+    trials = sum(1 for i in range(1, len(seen)) if seen[i][1] == 2 and seen[i - 1][1] == 1)
+    two = sum(1 for _, threads in seen if threads == 2)
+    assert trials <= 7 and two <= trials * (blas.Tuner.WARMUP + 2)   # each trial abandoned after 2 timed batches
+
+
+def test_tuner_does_not_try_two_threads_on_a_busy_machine():
+    tuner, seen = _simulate({1: 400e-6, 2: 300e-6}, others=1.0)
+    assert all(threads == 1 for _, threads in seen) and tuner.parallel_share == 0.0
+
+
+def test_tuner_without_load_figures_still_tries():
+    x, y = _mnist_shaped(n=128)
+    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
+    machine = Machine({1: 400e-6, 2: 300e-6})
+    tuner = blas.Tuner(batch, FakeBlas(), clock=machine.clock, others=lambda: None)
+    fake = tuner.blas
+    tuner.begin()
+    for _ in range(2000):
+        tuner.tick(batch)
+        machine.now += machine.seconds[fake.threads]
+    tuner.end()
+    assert tuner.best == 2
+
+
+def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch):
+    """Through train.run: a tuner switching every few batches against one kept on one thread."""
+    x, y = _mnist_shaped(n=1280)
+    cfg = build_config(overrides=[("train.epochs", 2), ("train.batch_size", 128), ("model.hidden", [64])])
+    tuners = []
+    made = blas.tuner
+
+    def restless(batch, threads):
+        t = made(batch, threads)
+        if t is None:
+            pytest.skip("no tuner on this machine: training stays on one thread")
+        t.WINDOW, t.TRIAL, t.WARMUP, t.others = 0.0, 2, 0, lambda: None   # switch all the time
+        t.window = 0.0
+        tuners.append(t)
+        return t
+
+    def run():
+        return train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=x[:100], y_val=y[:100],
+                         activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
+
+    monkeypatch.setattr(blas, "tuner", restless)
+    switching = run()
+    assert tuners[-1].batches[1] > 0 and tuners[-1].batches[2] > 0
+    monkeypatch.setattr(blas.Tuner, "_use", lambda self, threads: None)   # always one thread
+    serial = run()
+    for a, b in zip(switching["params"], serial["params"]):
+        np.testing.assert_array_equal(a, b)
+    assert switching["history"] == serial["history"]
