@@ -41,8 +41,8 @@ def results_table(rows: list[Row], title: str) -> Table:
 
 def scaling_table(rows: list[dict], title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("hidden", "batch", "stage s/epoch", "hand loop s/epoch", "stage / hand", "stage GFLOP/s",
-                   "threads"):
+    for column in ("hidden", "batch", "stage s/epoch", "faster hand loop s/epoch", "stage / hand", "stage GFLOP/s",
+                   "stage BLAS threads"):
         table.add_column(column, justify="right")
     for r in rows:
         table.add_row(str(r["hidden"]), str(r["batch"]), secs(r["stage"]), secs(r["hand"]),

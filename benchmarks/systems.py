@@ -1,11 +1,11 @@
 """One training system per process: ``python benchmarks/systems.py SYSTEM [options]`` prints JSON.
 
-Systems: ``pair`` (the pipeline's ``train`` stage and the hand-written loop, alternately in the
-same process), ``hand`` (the hand-written loop alone), ``sklearn-sgd``, ``sklearn-adam``, ``torch-sgd``. Each trains on the arrays that
+Systems: ``pair`` (the pipeline's ``train`` stage and the hand-written loop on one BLAS thread
+and on the library's default threads, in the same process), ``hand`` (the hand-written loop alone), ``sklearn-sgd``, ``sklearn-adam``, ``torch-sgd``. Each trains on the arrays that
 :func:`data.prepare` saved, with the same network (``d``-``hidden``-10, ReLU), batch size,
 float32 data and number of epochs, and reports the wall time of every epoch, taken at the
-epoch boundaries the system itself reports. The first epoch (warm-up, and the stage's thread
-probe) is reported but left out of the per-epoch figure, the median of the others.
+epoch boundaries the system itself reports. The first epoch (warm-up; the stage's thread tuner
+starts on one thread) is reported but left out of the per-epoch figure, the median of the others.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
     from pipeline.config import build_config
     from plugins.activations import ACTIVATIONS
     from plugins.optimizers import OPTIMIZERS
-    from stages import train
+    from stages import blas, train
 
     cfg = build_config(overrides=[("model.hidden", [args.hidden]), ("train.optimizer", "sgd"),
                                   ("train.lr", args.lr), ("train.weight_decay", 0.0),
@@ -62,12 +62,26 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
         def update(self, task, completed, total=None, **info):
             marks.append(time.perf_counter())
 
+    tuners, make_tuner = [], blas.tuner
+
+    def recorded(batch, threads):                # to report how the stage's tuner chose
+        tuners.append(make_tuner(batch, threads))
+        return tuners[-1]
+
+    blas.tuner = recorded
     params0 = _params0(x.shape[1], args.hidden)
     began = time.perf_counter()
     out = train.run(cfg, params0=params0, x_train=x, y_train=y, x_val=x_val, y_val=y_val,
                     activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"], progress=Clock())
     seconds = np.diff([began] + marks).tolist()
-    threads = train.blas_threads(params0, min(args.batch, len(x))) or "all"
+    blas.tuner = make_tuner
+    fixed = train.blas_threads(params0, min(args.batch, len(x)))
+    if fixed is None:
+        threads = "all"
+    elif tuners and tuners[-1] is not None:
+        threads = f"1-2 ({100 * tuners[-1].parallel_share:.0f} % on 2)"
+    else:
+        threads = "1"
     return _summary("stage", seconds, threads=threads, val_acc=out["history"]["val_acc"][-1])
 
 
@@ -88,20 +102,17 @@ def _arrays(args) -> tuple[np.ndarray, ...]:
 
 
 def run_pair(args) -> list[dict]:
-    """In this process: the hand loop on the stage's BLAS thread count ("hand@same") just before
-    and just after the stage (so that a change of machine load hits both alike), then the hand
-    loop on the library's default threads ("hand@all"; ``--default-epochs 0`` skips it: it can be
-    10-40x slower under load).
+    """In this process: the hand loop on one BLAS thread ("hand@1") just before and just after
+    the stage (so that a change of machine load hits both alike), then the hand loop on the
+    library's default threads ("hand@all"; ``--default-epochs 0`` skips it: it can be many times
+    slower under load).
     """
-    from stages.train import blas_threads
-
     x, y, x_val, y_val = _arrays(args)
-    same = blas_threads(_params0(x.shape[1], args.hidden), min(args.batch, len(x)))
-    before = run_hand(args, x, y, same)
+    before = run_hand(args, x, y, 1)
     stage = run_stage(args, x, y, x_val, y_val)
-    after = run_hand(args, x, y, same)
+    after = run_hand(args, x, y, 1)
     seconds = before["epochs"][1:] + after["epochs"][1:]          # warm-up epochs left out of both
-    results = [dict(before, system="hand@same", epochs=seconds, per_epoch=statistics.median(seconds)), stage]
+    results = [dict(before, system="hand@1", epochs=seconds, per_epoch=statistics.median(seconds)), stage]
     if args.default_epochs != 0:
         results.append(run_hand(args, x, y, None, args.default_epochs))
     return results

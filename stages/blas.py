@@ -129,8 +129,9 @@ class Tuner:
     """Runs batches on one or two BLAS threads, whichever was faster when last timed.
 
     The faster mode (one thread, at first) runs for a window of :attr:`WINDOW` seconds, then
-    the other for a trial of :attr:`TRIAL` batches, timed after :attr:`WARMUP` batches (the
-    first products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to
+    the other for a trial of at most :attr:`TRIAL` batches and about :attr:`TRIAL_SHARE` of the
+    window's time; a trial of two threads is timed after :attr:`WARMUP` batches (the first
+    products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to
     :attr:`MAX_WINDOW`), a won trial switches modes; a trial already :attr:`ABANDON` times
     slower per batch stops at once. Two threads are not tried when other processes used more
     than :attr:`MAX_OTHERS` CPUs over the window: on a busy 2-core machine a trial costs more
@@ -155,8 +156,10 @@ class Tuner:
 
     WINDOW = 0.1         #: seconds of the faster mode between trials, at first
     MAX_WINDOW = 6.4     #: longest window, after lost or skipped trials
-    TRIAL = 16           #: timed batches of a trial
-    WARMUP = 2           #: untimed batches at the start of a trial
+    TRIAL = 16           #: most timed batches of a trial
+    MIN_TRIAL = 4        #: fewest timed batches of a trial
+    TRIAL_SHARE = 0.05   #: a trial's time, as a fraction of the window before it
+    WARMUP = 2           #: untimed batches at the start of a trial of two threads
     ABANDON = 2.0        #: a trial this many times slower per batch than the best mode stops early
     MAX_OTHERS = 0.5     #: CPUs other processes may use, on 2 cores, for two threads to be tried
 
@@ -166,7 +169,7 @@ class Tuner:
         self.free = usable_cpus() - PARALLEL + self.MAX_OTHERS     # others' CPUs still leaving room
         self.best = self.mode = 1               # threads: the best known, and this segment's
         self.seconds: dict[int, float] = {}     # threads -> seconds per batch when last timed
-        self.window, self.trial = self.WINDOW, False
+        self.window, self.trial, self.trial_length = self.WINDOW, False, self.TRIAL
         self.batches = {1: 0, PARALLEL: 0}      # timed batches per thread count
         self._limit = None                      # the threadpoolctl limiter while on two threads
         self._start_segment()
@@ -199,7 +202,7 @@ class Tuner:
 
     def _start_segment(self) -> None:
         self.count, self.elapsed, self.last = 0, 0.0, None
-        self.warmup = self.WARMUP if self.trial else 0
+        self.warmup = self.WARMUP if self.trial and self.mode == PARALLEL else 0
         self.wall, self.others_at = self.clock(), self.others()
 
     def _count_previous(self) -> None:
@@ -215,7 +218,7 @@ class Tuner:
     def _segment_over(self) -> bool:
         if not self.trial:
             return self.count > 0 and self.elapsed >= self.window
-        return self.count >= self.TRIAL or (
+        return self.count >= self.trial_length or (
             self.count >= 2 and self.elapsed > self.ABANDON * self.seconds[self.best] * self.count)
 
     def _machine_busy(self) -> bool:
@@ -238,6 +241,8 @@ class Tuner:
             self.window = min(2 * self.window, self.MAX_WINDOW)      # skip the trial
         else:
             self.mode, self.trial = other, True
+            affordable = int(self.TRIAL_SHARE * self.window / self.seconds[self.best])
+            self.trial_length = max(self.MIN_TRIAL, min(self.TRIAL, affordable))
         self._start_segment()
 
     def _use(self, threads: int) -> None:
