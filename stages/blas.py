@@ -133,7 +133,9 @@ class Tuner:
     window's time; a trial of two threads is timed after :attr:`WARMUP` batches (the first
     products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to
     :attr:`MAX_WINDOW`), a won trial switches modes; a trial already :attr:`ABANDON` times
-    slower per batch stops at once. Two threads are not tried when other processes used more
+    slower per batch stops at once, and a two-thread window that has become :attr:`DRIFT` times
+    slower than one thread's last figure ends early (a VM's host may take the second core for
+    seconds at a time). Two threads are not tried when other processes used more
     than :attr:`MAX_OTHERS` CPUs over the window: on a busy 2-core machine a trial costs more
     than its batches, since OpenBLAS's second thread keeps spinning for about 0.1 s after its
     last product.
@@ -161,6 +163,7 @@ class Tuner:
     TRIAL_SHARE = 0.05   #: a trial's time, as a fraction of the window before it
     WARMUP = 2           #: untimed batches at the start of a trial of two threads
     ABANDON = 2.0        #: a trial this many times slower per batch than the best mode stops early
+    DRIFT = 1.1          #: a window this many times slower per batch than the other mode ends early
     MAX_OTHERS = 0.5     #: CPUs other processes may use, on 2 cores, for two threads to be tried
 
     def __init__(self, batch: Batch, blas, clock: Callable[[], float] = time.perf_counter,
@@ -202,6 +205,7 @@ class Tuner:
 
     def _start_segment(self) -> None:
         self.count, self.elapsed, self.last = 0, 0.0, None
+        self.block_start, self.drifted = 0.0, False
         self.warmup = self.WARMUP if self.trial and self.mode == PARALLEL else 0
         self.wall, self.others_at = self.clock(), self.others()
 
@@ -213,11 +217,20 @@ class Tuner:
             else:
                 self.elapsed += self.clock() - self.last
                 self.count += 1
+                if self.count % self.TRIAL == 0:
+                    self._check_drift()
             self.last = None
+
+    def _check_drift(self) -> None:
+        """In a two-thread window: were the last TRIAL batches DRIFT times slower than one thread?"""
+        block, self.block_start = self.elapsed - self.block_start, self.elapsed
+        serial = self.seconds.get(1)
+        if self.mode == PARALLEL and not self.trial and serial is not None:
+            self.drifted = block > self.DRIFT * serial * self.TRIAL
 
     def _segment_over(self) -> bool:
         if not self.trial:
-            return self.count > 0 and self.elapsed >= self.window
+            return self.count > 0 and self.elapsed >= self.window or self.drifted
         return self.count >= self.trial_length or (
             self.count >= 2 and self.elapsed > self.ABANDON * self.seconds[self.best] * self.count)
 
@@ -230,7 +243,7 @@ class Tuner:
 
     def _next_segment(self) -> None:
         self.seconds[self.mode] = self.elapsed / self.count
-        other = 1 if self.best == PARALLEL else PARALLEL
+        other = self._other()
         if self.trial:
             if self.seconds[self.mode] < self.seconds[self.best]:
                 self.best, self.window = self.mode, self.WINDOW
@@ -244,6 +257,10 @@ class Tuner:
             affordable = int(self.TRIAL_SHARE * self.window / self.seconds[self.best])
             self.trial_length = max(self.MIN_TRIAL, min(self.TRIAL, affordable))
         self._start_segment()
+
+    def _other(self) -> int:
+        """The thread count that is not the best known."""
+        return 1 if self.best == PARALLEL else PARALLEL
 
     def _use(self, threads: int) -> None:
         parallel = threads == PARALLEL

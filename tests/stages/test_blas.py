@@ -192,7 +192,7 @@ def test_tuner_stays_on_one_thread_when_two_are_slower_and_backs_off():
 
 
 def test_tuner_does_not_try_two_threads_on_a_busy_machine():
-    tuner, seen = _simulate({1: 400e-6, 2: 300e-6}, others=1.0)
+    tuner, seen = _simulate({1: 400e-6, 2: 300e-6}, others=blas.usable_cpus())   # others use every CPU
     assert all(threads == 1 for _, threads in seen) and tuner.parallel_share == 0.0
 
 
@@ -238,3 +238,23 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
     for a, b in zip(switching["params"], serial["params"]):
         np.testing.assert_array_equal(a, b)
     assert switching["history"] == serial["history"]
+
+
+def test_tuner_leaves_two_threads_soon_after_they_turn_slow():
+    """A VM's host takes the second core in the middle of a long two-thread window."""
+    x, y = _mnist_shaped(n=128)
+    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
+    machine = Machine({1: 400e-6, 2: 300e-6})
+    tuner = blas.Tuner(batch, FakeBlas(), clock=machine.clock, others=lambda: None)
+    fake, threads = tuner.blas, []
+    tuner.begin()
+    for i in range(40000):
+        if i == 20000:
+            machine.seconds[2] = 800e-6                   # two threads now twice as slow as one
+        tuner.tick(batch)
+        threads.append(fake.threads)
+        machine.now += machine.seconds[fake.threads]
+    tuner.end()
+    assert threads[19999] == 2 and tuner.best == 1
+    assert threads.index(1, 20000) - 20000 <= 2 * blas.Tuner.TRIAL     # left within two blocks of batches
+    assert threads[20000:].count(2) < 200                 # then tried again rarely (windows doubling)
