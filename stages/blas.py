@@ -128,17 +128,18 @@ def others_cpu_seconds() -> float | None:
 class Tuner:
     """Runs batches on one or two BLAS threads, whichever was faster when last timed.
 
-    The faster mode (one thread, at first) runs for a window of :attr:`WINDOW` seconds, then
-    the other for a trial of at most :attr:`TRIAL` batches and about :attr:`TRIAL_SHARE` of the
+    The faster mode (one thread, at first) runs for a window of :attr:`WINDOW` seconds, then the
+    other for a trial of at most :attr:`TRIAL` batches and about :attr:`TRIAL_SHARE` of the
     window's time; a trial of two threads is timed after :attr:`WARMUP` batches (the first
-    products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to
-    :attr:`MAX_WINDOW`), a won trial switches modes; a trial already :attr:`ABANDON` times
-    slower per batch stops at once, and a two-thread window that has become :attr:`DRIFT` times
-    slower than one thread's last figure ends early (a VM's host may take the second core for
-    seconds at a time). Two threads are not tried when other processes used more
-    than :attr:`MAX_OTHERS` CPUs over the window: on a busy 2-core machine a trial costs more
-    than its batches, since OpenBLAS's second thread keeps spinning for about 0.1 s after its
-    last product.
+    products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to :attr:`MAX_WINDOW`), a won trial switches
+    modes. A trial already :attr:`ABANDON` times slower per batch stops at once, and a
+    two-thread window whose last :attr:`TRIAL` batches were :attr:`DRIFT` times slower than one
+    thread's last figure ends early (a VM's host may take the second core for seconds at a time).
+
+    Two threads are not tried when other processes used more than :attr:`MAX_OTHERS` CPUs over
+    the window (judged on windows of :attr:`LOAD_SPAN` seconds or more, as ``/proc/stat``
+    counts in 10 ms ticks): on a busy 2-core machine a trial costs more than its batches, since
+    OpenBLAS's second thread keeps spinning for about 0.1 s after its last product.
 
     Time between epochs (validation) is not counted, and a batch of another size (an epoch's
     last, shorter batch) runs on one thread.
@@ -156,15 +157,16 @@ class Tuner:
         always tried).
     """
 
-    WINDOW = 0.1         #: seconds of the faster mode between trials, at first
+    WINDOW = 0.1         #: seconds of the faster mode between trials, at first and after a won trial
     MAX_WINDOW = 6.4     #: longest window, after lost or skipped trials
     TRIAL = 16           #: most timed batches of a trial
     MIN_TRIAL = 4        #: fewest timed batches of a trial
     TRIAL_SHARE = 0.05   #: a trial's time, as a fraction of the window before it
     WARMUP = 2           #: untimed batches at the start of a trial of two threads
     ABANDON = 2.0        #: a trial this many times slower per batch than the best mode stops early
-    DRIFT = 1.1          #: a window this many times slower per batch than the other mode ends early
+    DRIFT = 1.1          #: two-thread batches this many times slower than one thread end the window
     MAX_OTHERS = 0.5     #: CPUs other processes may use, on 2 cores, for two threads to be tried
+    LOAD_SPAN = 0.05     #: shortest window whose load figure is trusted
 
     def __init__(self, batch: Batch, blas, clock: Callable[[], float] = time.perf_counter,
                  others: Callable[[], float | None] = others_cpu_seconds) -> None:
@@ -236,10 +238,10 @@ class Tuner:
 
     def _machine_busy(self) -> bool:
         """Whether other processes left too few CPUs for two threads since this segment started."""
-        now = self.others()
-        if now is None or self.others_at is None:
+        now, span = self.others(), self.clock() - self.wall
+        if now is None or self.others_at is None or span < self.LOAD_SPAN:
             return False
-        return (now - self.others_at) > self.free * (self.clock() - self.wall)
+        return (now - self.others_at) > self.free * span
 
     def _next_segment(self) -> None:
         self.seconds[self.mode] = self.elapsed / self.count
