@@ -12,7 +12,9 @@ short inner axis agree. :func:`calibrate` finds the split of the first layer's p
 makes one thread reproduce the two-thread result bit for bit, checked on one whole probe step
 (every product, the activation, the weight decay), and sets it on the batch
 (:attr:`stages.minibatch.Batch.split`). If no candidate agrees (another BLAS library, another
-kernel), :func:`tuner` returns None and training stays on one thread.
+kernel), :func:`tuner` returns None and training stays on one thread. Only those two products
+ever run on two threads: activations, optimizers (plugins too) and validation stay on one, so
+their results cannot depend on the choice either.
 """
 
 from __future__ import annotations
@@ -59,31 +61,44 @@ def _probe_step(batch: Batch, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
     return [g.copy() for g in batch.grads] + [pred, np.float64(loss)]
 
 
-def calibrate(batch: Batch, blas) -> bool:
+def thread_switch(libraries: list) -> Callable[[bool], None]:
+    """``switch(two)``: set every BLAS library in ``libraries`` (threadpoolctl controllers) to 2 or 1 threads."""
+    def switch(two: bool) -> None:
+        for library in libraries:
+            library.set_num_threads(PARALLEL if two else 1)
+    return switch
+
+
+def calibrate(batch: Batch, libraries: list) -> bool:
     """Set ``batch.split`` so that one BLAS thread gives the two-thread bits; False if no split does.
 
     Parameters
     ----------
     batch : Batch
-        A full-size training batch; its parameters are read, not changed.
-    blas : threadpoolctl.ThreadpoolController
-        The BLAS libraries, currently limited to one thread.
+        A full-size training batch; its parameters are read, not changed. On success its
+        ``threads`` switch is set too.
+    libraries : list
+        threadpoolctl's controllers of the loaded BLAS libraries, currently at one thread.
     """
+    batch.split, batch.threads, batch.parallel = None, None, False
     rng = np.random.default_rng(0)
     x = rng.random((batch.rows, batch.params[0].shape[0]), dtype=np.float32)   # dense: every bit counts
     k = batch.params[-1].shape[0]
     y = np.eye(k, dtype=np.float32)[rng.integers(0, k, batch.rows)]
-    with blas.limit(limits=PARALLEL):
-        if min(lib.get_num_threads() for lib in blas.lib_controllers) < PARALLEL:
-            return False            # e.g. OPENBLAS_NUM_THREADS=1 at start-up: no second thread exists
-        batch.parallel = True
-        reference = _probe_step(batch, x, y)
+    switch = thread_switch(libraries)
+    switch(True)
+    reachable = min(library.get_num_threads() for library in libraries) >= PARALLEL
+    switch(False)
+    if not reachable:               # e.g. OPENBLAS_NUM_THREADS=1 at start-up: no second thread exists
+        return False
+    batch.threads, batch.parallel = switch, True
+    reference = _probe_step(batch, x, y)
     batch.parallel = False
     for split in split_candidates(x.shape[1]):
         batch.split = split
         if all(np.array_equal(a, b) for a, b in zip(_probe_step(batch, x, y), reference)):
             return True
-    batch.split = None
+    batch.split, batch.threads = None, None
     return False
 
 
@@ -103,10 +118,10 @@ def tuner(batch: Batch, threads: int | None) -> Tuner | None:
         return None
     from threadpoolctl import ThreadpoolController
 
-    blas = ThreadpoolController().select(user_api="blas")
-    if not blas.lib_controllers or not calibrate(batch, blas):
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    if not libraries or not calibrate(batch, libraries):
         return None
-    return Tuner(batch, blas)
+    return Tuner(batch)
 
 
 def others_cpu_seconds() -> float | None:
@@ -147,9 +162,7 @@ class Tuner:
     Parameters
     ----------
     batch : Batch
-        The calibrated full-size batch.
-    blas : threadpoolctl.ThreadpoolController
-        The BLAS libraries, at one thread while the tuner is idle.
+        The calibrated full-size batch; the tuner sets its ``parallel`` flag.
     clock : callable
         Seconds (tests pass a fake one).
     others : callable
@@ -168,15 +181,14 @@ class Tuner:
     MAX_OTHERS = 0.5     #: CPUs other processes may use, on 2 cores, for two threads to be tried
     LOAD_SPAN = 0.05     #: shortest window whose load figure is trusted
 
-    def __init__(self, batch: Batch, blas, clock: Callable[[], float] = time.perf_counter,
+    def __init__(self, batch: Batch, clock: Callable[[], float] = time.perf_counter,
                  others: Callable[[], float | None] = others_cpu_seconds) -> None:
-        self.batch, self.blas, self.clock, self.others = batch, blas, clock, others
+        self.batch, self.clock, self.others = batch, clock, others
         self.free = usable_cpus() - PARALLEL + self.MAX_OTHERS     # others' CPUs still leaving room
         self.best = self.mode = 1               # threads: the best known, and this segment's
         self.seconds: dict[int, float] = {}     # threads -> seconds per batch when last timed
         self.window, self.trial, self.trial_length = self.WINDOW, False, self.TRIAL
         self.batches = {1: 0, PARALLEL: 0}      # timed batches per thread count
-        self._limit = None                      # the threadpoolctl limiter while on two threads
         self._start_segment()
 
     def begin(self) -> None:
@@ -265,12 +277,4 @@ class Tuner:
         return 1 if self.best == PARALLEL else PARALLEL
 
     def _use(self, threads: int) -> None:
-        parallel = threads == PARALLEL
-        if parallel == (self._limit is not None):
-            return
-        if parallel:
-            self._limit = self.blas.limit(limits=PARALLEL)
-        else:
-            self._limit.restore_original_limits()
-            self._limit = None
-        self.batch.parallel = parallel
+        self.batch.parallel = threads == PARALLEL

@@ -14,9 +14,11 @@ Same formulas as :func:`stages.network.gradients`, reorganised for speed (measur
 - the accuracy is counted once per epoch from stored predictions, not per batch;
 - row maxima and row or column sums without NumPy's reductions, which are slow over a short
   axis (a gather at the argmax; products with a vector of ones);
-- one BLAS thread or two, switched while training by :mod:`stages.blas`, with the same bits
-  either way: on one thread the first layer's product is summed in the two blocks that
-  OpenBLAS's two-thread code uses (:attr:`Batch.split`, found by :func:`stages.blas.calibrate`).
+- the first layer's two products (forward and weight gradient, most of the work) on one BLAS
+  thread or two, switched while training by :mod:`stages.blas`, with the same bits either way:
+  on one thread the forward product is summed in the two blocks that OpenBLAS's two-thread
+  code uses (:attr:`Batch.split`, found by :func:`stages.blas.calibrate`). Everything else,
+  plugins included, always runs on one thread.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ class Batch:
         ``x[:, :split] @ W1[:split] + x[:, split:] @ W1[split:]``: the summation order of the
         two-thread product, so that switching threads changes no bit. None: one product.
     parallel : bool
-        The caller has set two BLAS threads: use plain products.
+        Run the first layer's two products on two threads, with ``threads(True)`` before each
+        and ``threads(False)`` after.
+    threads : callable or None
+        ``threads(two: bool)`` sets two BLAS threads or one; required when ``parallel``.
     """
 
     def __init__(self, params: list[np.ndarray], rows: int, activation: Activation,
@@ -60,6 +65,7 @@ class Batch:
         self.params, self.rows, self.activation, self.weight_decay = params, rows, activation, weight_decay
         self.split: int | None = None
         self.parallel = False
+        self.threads = None
         if gather:
             self.x = np.empty((rows, params[0].shape[0]), f32)
             self.y = np.empty((rows, widths[-1]), f32)
@@ -130,8 +136,8 @@ class Batch:
         acts = [x]
         params, last = self.params, len(self.z) - 1
         for layer, z in enumerate(self.z):
-            if layer == 0 and self.split and not self.parallel:
-                self._split_product(x, params[0], z)
+            if layer == 0:
+                self._first_product(x, params[0], z)
             else:
                 np.dot(acts[-1], params[2 * layer], out=z)
             z += params[2 * layer + 1]
@@ -147,12 +153,19 @@ class Batch:
         z /= row
         return acts
 
-    def _split_product(self, x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
-        """``out = x @ w`` summed as the blocks ``[:split]`` then ``[split:]`` of the inner axis."""
-        s = self.split
-        np.dot(x[:, :s], w[:s], out=out)
-        np.dot(x[:, s:], w[s:], out=self.part)
-        out += self.part
+    def _first_product(self, x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
+        """``out = x @ w``: on two threads, or on one summed as the blocks ``[:split]``, ``[split:]``."""
+        if self.parallel:
+            self.threads(True)
+            np.dot(x, w, out=out)
+            self.threads(False)
+        elif self.split:
+            s = self.split
+            np.dot(x[:, :s], w[:s], out=out)
+            np.dot(x[:, s:], w[s:], out=self.part)
+            out += self.part
+        else:
+            np.dot(x, w, out=out)
 
     def _backward(self, acts: list[np.ndarray], y: np.ndarray) -> None:
         """Backpropagate from the probabilities in ``z[-1]`` (overwritten) into :attr:`grads`."""
@@ -162,7 +175,12 @@ class Batch:
         params, grads = self.params, self.grads
         for layer in range(len(self.z) - 1, -1, -1):
             w, gw = params[2 * layer], grads[2 * layer]
-            np.dot(acts[layer].T, delta, out=gw)
+            if layer == 0 and self.parallel:              # inner axis = rows: the same bits on one thread or two
+                self.threads(True)
+                np.dot(acts[0].T, delta, out=gw)
+                self.threads(False)
+            else:
+                np.dot(acts[layer].T, delta, out=gw)
             if self.weight_decay:
                 np.multiply(w, self.weight_decay, out=self.decay[layer])
                 gw += self.decay[layer]

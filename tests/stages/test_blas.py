@@ -25,34 +25,30 @@ def _params(d=784, h=64, k=10, seed=1):
             for s, shape in [(0.05, (d, h)), (0.01, (h,)), (0.2, (h, k)), (0.01, (k,))]]
 
 
-def _calibrated(epochs: minibatch.Epochs, rows: int = 128):
-    """The BLAS controller, after calibrating the epoch's full batch; skips where two threads can't match."""
+def _calibrated(epochs: minibatch.Epochs, rows: int = 128) -> minibatch.Batch:
+    """The epoch's full batch, calibrated; skips where two threads can't match one."""
     from threadpoolctl import ThreadpoolController
 
     if blas.usable_cpus() < blas.PARALLEL:
         pytest.skip("one CPU: training never uses two threads here")
-    controller = ThreadpoolController().select(user_api="blas")
-    if not controller.lib_controllers or not blas.calibrate(epochs.batches[rows], controller):
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    if not libraries or not blas.calibrate(epochs.batches[rows], libraries):
         pytest.skip("this BLAS has no split reproducing its two-thread product: training stays on one thread")
-    return controller
+    return epochs.batches[rows]
 
 
 class Flip(minibatch.Steady):
-    """Switches between one and two threads every ``every`` batches, as a tuner might."""
+    """Switches the batch between one and two threads every ``every`` batches, as a tuner might."""
 
-    def __init__(self, controller, batch, every=3):
-        self.controller, self.batch, self.every, self.seen, self.limit = controller, batch, every, 0, None
+    def __init__(self, batch, every=3):
+        self.batch, self.every, self.seen = batch, every, 0
 
     def tick(self, batch):
-        self.end()
-        if batch is self.batch and (self.seen // self.every) % 2:
-            self.limit, batch.parallel = self.controller.limit(limits=blas.PARALLEL), True
+        self.batch.parallel = batch is self.batch and bool((self.seen // self.every) % 2)
         self.seen += 1
 
     def end(self):
-        if self.limit is not None:
-            self.limit.restore_original_limits()
-            self.limit, self.batch.parallel = None, False
+        self.batch.parallel = False
 
 
 def _train(pace_factory, activation="relu", weight_decay=5e-4):
@@ -75,7 +71,7 @@ def _calibrated_steady(epochs):
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_switching_threads_mid_epoch_changes_no_bit(activation):
     steady = _train(_calibrated_steady, activation)
-    flipped = _train(lambda epochs: Flip(_calibrated(epochs), epochs.batches[128]), activation)
+    flipped = _train(lambda epochs: Flip(_calibrated(epochs)), activation)
     for a, b in zip(steady[0], flipped[0]):
         np.testing.assert_array_equal(a, b)
     assert steady[1] == flipped[1]                  # the losses and correct counts of every epoch
@@ -86,12 +82,11 @@ def test_calibration_finds_the_two_thread_summation_and_checks_it_on_other_data(
     epochs = minibatch.Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
     batch = epochs.batches[128]
     with threadpool_limits(limits=1, user_api="blas"):
-        controller = _calibrated(epochs)
+        _calibrated(epochs)
         assert batch.split in blas.split_candidates(784) and not batch.parallel
         serial = _step(batch, x, y)
-        with controller.limit(limits=blas.PARALLEL):
-            batch.parallel = True
-            parallel = _step(batch, x, y)
+        batch.parallel = True
+        parallel = _step(batch, x, y)
     for a, b in zip(serial, parallel):
         np.testing.assert_array_equal(a, b)
 
@@ -109,38 +104,36 @@ def test_split_candidates_start_with_one_product_and_stay_inside_the_axis():
     assert blas.split_candidates(1) == [None]
 
 
-class FakeBlas:
-    """A BLAS controller that only records the thread count asked for."""
+class FakeLibrary:
+    """A BLAS library controller that only records the thread count asked for."""
 
     def __init__(self, reachable=2):
         self.threads, self.reachable = 1, reachable
-        self.lib_controllers = [self]
 
     def get_num_threads(self):
         return self.threads
 
-    def limit(self, limits):
-        before, self.threads = self.threads, min(limits, self.reachable)
-        fake = self
-
-        class Limiter:
-            def restore_original_limits(self):
-                fake.threads = before
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self.restore_original_limits()
-
-        return Limiter()
+    def set_num_threads(self, n):
+        self.threads = min(n, self.reachable)
 
 
 def test_calibration_takes_the_first_candidate_that_agrees_and_refuses_a_missing_second_thread():
     x, y = _mnist_shaped(n=128)
     batch = minibatch.Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
-    assert blas.calibrate(batch, FakeBlas()) and batch.split is None    # "two threads" that sum as one
-    assert not blas.calibrate(batch, FakeBlas(reachable=1)) and batch.split is None
+    fake = FakeLibrary()
+    assert blas.calibrate(batch, [fake]) and batch.split is None    # "two threads" that sum as one
+    assert batch.threads is not None and fake.threads == 1          # left on one thread
+    assert not blas.calibrate(batch, [FakeLibrary(reachable=1)])
+    assert batch.split is None and batch.threads is None
+
+
+def test_only_the_first_layer_products_switch_threads():
+    x, y = _mnist_shaped(n=128)
+    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
+    calls = []
+    batch.threads, batch.parallel = calls.append, True
+    batch.loss_and_gradients(x, y, np.empty(128, np.intp))
+    assert calls == [True, False, True, False]                    # forward, then weight gradient
 
 
 class Machine:
@@ -160,19 +153,19 @@ def _simulate(seconds, others=0.0, epochs=20, rows=(128,) * 437 + (64,)):
     x, y = _mnist_shaped(n=256)
     full, last = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0), \
         minibatch.Batch(_params(), 64, ACTIVATIONS["relu"], 0.0)
-    fake, machine = FakeBlas(), Machine(seconds, others)
-    tuner = blas.Tuner(full, fake, clock=machine.clock, others=machine.others)
+    machine = Machine(seconds, others)
+    tuner = blas.Tuner(full, clock=machine.clock, others=machine.others)
     threads_seen = []
     for _ in range(epochs):
         tuner.begin()
         for n in rows:
             batch = full if n == 128 else last
             tuner.tick(batch)
-            assert full.parallel == (fake.threads == 2)        # the batch's sums follow the threads
-            threads_seen.append((n, fake.threads))
-            machine.now += seconds[fake.threads] * n / 128
+            threads = 2 if batch.parallel else 1
+            threads_seen.append((n, threads))
+            machine.now += seconds[threads] * n / 128
         tuner.end()
-        assert fake.threads == 1                              # validation runs on one thread
+        assert not full.parallel                              # validation runs on one thread
         machine.now += 0.01
     return tuner, threads_seen
 
@@ -200,12 +193,11 @@ def test_tuner_without_load_figures_still_tries():
     x, y = _mnist_shaped(n=128)
     batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
     machine = Machine({1: 400e-6, 2: 300e-6})
-    tuner = blas.Tuner(batch, FakeBlas(), clock=machine.clock, others=lambda: None)
-    fake = tuner.blas
+    tuner = blas.Tuner(batch, clock=machine.clock, others=lambda: None)
     tuner.begin()
     for _ in range(2000):
         tuner.tick(batch)
-        machine.now += machine.seconds[fake.threads]
+        machine.now += machine.seconds[2 if batch.parallel else 1]
     tuner.end()
     assert tuner.best == 2
 
@@ -233,7 +225,7 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
     monkeypatch.setattr(blas, "tuner", restless)
     switching = run()
     assert tuners[-1].batches[1] > 0 and tuners[-1].batches[2] > 0
-    monkeypatch.setattr(blas.Tuner, "_use", lambda self, threads: None)   # always one thread
+    monkeypatch.setattr(blas.Tuner, "_use", lambda self, threads: None)   # never two threads
     serial = run()
     for a, b in zip(switching["params"], serial["params"]):
         np.testing.assert_array_equal(a, b)
@@ -245,15 +237,15 @@ def test_tuner_leaves_two_threads_soon_after_they_turn_slow():
     x, y = _mnist_shaped(n=128)
     batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
     machine = Machine({1: 400e-6, 2: 300e-6})
-    tuner = blas.Tuner(batch, FakeBlas(), clock=machine.clock, others=lambda: None)
-    fake, threads = tuner.blas, []
+    tuner = blas.Tuner(batch, clock=machine.clock, others=lambda: None)
+    threads = []
     tuner.begin()
     for i in range(40000):
         if i == 20000:
             machine.seconds[2] = 800e-6                   # two threads now twice as slow as one
         tuner.tick(batch)
-        threads.append(fake.threads)
-        machine.now += machine.seconds[fake.threads]
+        threads.append(2 if batch.parallel else 1)
+        machine.now += machine.seconds[threads[-1]]
     tuner.end()
     assert threads[19999] == 2 and tuner.best == 1
     assert threads.index(1, 20000) - 20000 <= 2 * blas.Tuner.TRIAL     # left within two blocks of batches
