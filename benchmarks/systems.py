@@ -64,8 +64,8 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
 
     tuners, make_tuner = [], blas.tuner
 
-    def recorded(batch, threads):                # to report how the stage's tuner chose
-        tuners.append(make_tuner(batch, threads))
+    def recorded(*args):                         # to report how the stage's tuner chose
+        tuners.append(make_tuner(*args))
         return tuners[-1]
 
     blas.tuner = recorded

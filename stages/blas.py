@@ -102,7 +102,7 @@ def calibrate(batch: Batch, libraries: list) -> bool:
     return False
 
 
-def tuner(batch: Batch, threads: int | None) -> Tuner | None:
+def tuner(batch: Batch, threads: int | None, allowed: int = PARALLEL) -> Tuner | None:
     """A :class:`Tuner` for ``batch``, or None where one thread (or ``threads``) must stay.
 
     Parameters
@@ -112,9 +112,12 @@ def tuner(batch: Batch, threads: int | None) -> Tuner | None:
     threads : int or None
         The loop's fixed BLAS thread count (:func:`stages.train.blas_threads`); only a loop
         fixed at one thread is tuned.
+    allowed : int
+        BLAS threads before training began: a user's limit (``OPENBLAS_NUM_THREADS=1``, an
+        enclosing ``threadpool_limits``) below two is respected.
     """
     largest = max(batch.rows * w.shape[0] * w.shape[1] for w in network.weights(batch.params))
-    if threads != 1 or largest < MIN_PARALLEL_PRODUCT or usable_cpus() < PARALLEL:
+    if threads != 1 or allowed < PARALLEL or largest < MIN_PARALLEL_PRODUCT or usable_cpus() < PARALLEL:
         return None
     from threadpoolctl import ThreadpoolController
 

@@ -73,8 +73,9 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
         if has_val else (lambda: (None, None))
     best_loss, best_params = math.inf, None
     threads = blas_threads(params, n if full else min(t.batch_size, n))
-    with threadpool_limits(limits=threads, user_api="blas"):
-        pace = None if full else blas.tuner(epochs.batches[min(t.batch_size, n)], threads)
+    with threadpool_limits(limits=threads, user_api="blas") as limits:
+        allowed = limits.get_original_num_threads().get("blas") or 1   # e.g. OPENBLAS_NUM_THREADS=1
+        pace = None if full else blas.tuner(epochs.batches[min(t.batch_size, n)], threads, allowed)
         for epoch in range(1, t.epochs + 1):
             lr = learning_rate(t, epoch - 1)
 

@@ -209,8 +209,8 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
     tuners = []
     made = blas.tuner
 
-    def restless(batch, threads):
-        t = made(batch, threads)
+    def restless(batch, threads, allowed):
+        t = made(batch, threads, allowed)
         if t is None:
             pytest.skip("no tuner on this machine: training stays on one thread")
         t.WINDOW, t.TRIAL, t.WARMUP, t.others = 0.0, 2, 0, lambda: None   # switch all the time
@@ -250,3 +250,24 @@ def test_tuner_leaves_two_threads_soon_after_they_turn_slow():
     assert threads[19999] == 2 and tuner.best == 1
     assert threads.index(1, 20000) - 20000 <= 2 * blas.Tuner.TRIAL     # left within two blocks of batches
     assert threads[20000:].count(2) < 200                 # then tried again rarely (windows doubling)
+
+
+def test_a_users_one_thread_limit_is_respected(monkeypatch):
+    """Under OPENBLAS_NUM_THREADS=1 or an enclosing threadpool_limits(1), no second thread is used."""
+    x, y = _mnist_shaped(n=256)
+    cfg = build_config(overrides=[("train.epochs", 1), ("train.batch_size", 128), ("model.hidden", [64])])
+    made, seen = blas.tuner, []
+    monkeypatch.setattr(blas, "tuner", lambda *args: seen.append(made(*args)) or seen[-1])
+
+    def run():
+        train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=None, y_val=None,
+                  activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"])
+
+    run()
+    if seen[-1] is None:
+        pytest.skip("no tuner on this machine even without a limit")
+    with threadpool_limits(limits=1, user_api="blas"):
+        run()
+    assert seen[-1] is None
+    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
+    assert made(batch, 1, allowed=1) is None and made(batch, None) is None
