@@ -171,6 +171,8 @@ class Tuner:
     others : callable
         Cumulative CPU-seconds of other processes, or None where unknown (then two threads are
         always tried).
+    cpus : int or None
+        CPUs this process may use (default: :func:`usable_cpus`).
     """
 
     WINDOW = 0.1         #: seconds of the faster mode between trials, at first and after a won trial
@@ -185,9 +187,9 @@ class Tuner:
     LOAD_SPAN = 0.05     #: shortest window whose load figure is trusted
 
     def __init__(self, batch: Batch, clock: Callable[[], float] = time.perf_counter,
-                 others: Callable[[], float | None] = others_cpu_seconds) -> None:
+                 others: Callable[[], float | None] = others_cpu_seconds, cpus: int | None = None) -> None:
         self.batch, self.clock, self.others = batch, clock, others
-        self.free = usable_cpus() - PARALLEL + self.MAX_OTHERS     # others' CPUs still leaving room
+        self.free = (cpus or usable_cpus()) - PARALLEL + self.MAX_OTHERS   # others' CPUs still leaving room
         self.best = self.mode = 1               # threads: the best known, and this segment's
         self.seconds: dict[int, float] = {}     # threads -> seconds per batch when last timed
         self.window, self.trial, self.trial_length = self.WINDOW, False, self.TRIAL
