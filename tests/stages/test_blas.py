@@ -271,3 +271,20 @@ def test_a_users_one_thread_limit_is_respected(monkeypatch):
     assert seen[-1] is None
     batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
     assert made(batch, 1, allowed=1) is None and made(batch, None) is None
+
+
+def test_load_figure_is_a_number_on_linux_and_none_without_proc_stat(monkeypatch):
+    import builtins
+    import sys
+
+    if sys.platform.startswith("linux"):
+        assert isinstance(blas.others_cpu_seconds(), float)
+    real_open = builtins.open
+
+    def no_proc(path, *args, **kwargs):
+        if str(path) == "/proc/stat":
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", no_proc)
+    assert blas.others_cpu_seconds() is None
