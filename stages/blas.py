@@ -1,7 +1,7 @@
 """BLAS threads for the training loop: one or two, whichever is faster now, and the same bits either way.
 
 On a 2-core machine a mini-batch's two large products (784 x 128 x 64 multiply-adds each, for
-MNIST) run 1.8x faster on two OpenBLAS threads when the machine is idle. When another process
+MNIST) run about 1.8x faster on two OpenBLAS threads when the machine is idle. When another process
 is busy, or a VM's host takes the second core, two threads can be many times slower, because
 OpenBLAS's threads spin while they wait for each other. So :class:`Tuner` times windows of
 batches on each thread count and trains on whichever was faster when last measured.
@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from stages import network
 from stages.minibatch import Batch
@@ -119,8 +120,6 @@ def tuner(batch: Batch, threads: int | None, allowed: int = PARALLEL) -> Tuner |
     largest = max(batch.rows * w.shape[0] * w.shape[1] for w in network.weights(batch.params))
     if threads != 1 or allowed < PARALLEL or largest < MIN_PARALLEL_PRODUCT or usable_cpus() < PARALLEL:
         return None
-    from threadpoolctl import ThreadpoolController
-
     libraries = ThreadpoolController().select(user_api="blas").lib_controllers
     if not libraries or not calibrate(batch, libraries):
         return None
