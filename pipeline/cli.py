@@ -140,7 +140,8 @@ def _point_latest(link: Path, target: Path) -> None:
 def cmd_run(s: Session) -> int:
     from pipeline.display import RichDisplay
     from pipeline.registry import Selection
-    from pipeline.runner import QuietDisplay, Runner
+    from pipeline.report import QuietDisplay
+    from pipeline.runner import Runner
 
     config, cache, plugins = s.config(), s.cache(), s.plugins()
     selection = Selection(s.args.only, s.args.start, s.args.stop, s.args.force)

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline.api import SILENT, Progress
 from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
@@ -24,62 +21,7 @@ from pipeline.guards import check_outputs, probe_plugins
 from pipeline.keys import Plan, plan, stage_config
 from pipeline.plugin_manager import Plugins
 from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, validate
-
-
-@dataclass
-class StageResult:
-    """What happened to one stage in a run."""
-
-    name: str
-    status: str          # "ran", "cached" or "skipped"
-    seconds: float = 0.0
-    key: str = ""
-
-
-class Display:
-    """What the runner tells the user; this base class says nothing (``-q``, tests)."""
-
-    def progress(self, stage: str) -> Progress:
-        """The :class:`Progress` handed to a running stage."""
-        return SILENT
-
-    def stage_started(self, stage: str, reason: str) -> None:
-        """A stage starts computing; ``reason`` says why it was not a cache hit."""
-
-    def stage_done(self, result: StageResult) -> None:
-        """A stage finished (ran or cached)."""
-
-    def note(self, message: str) -> None:
-        """One line of information (not shown with ``-q``)."""
-
-    def warn(self, message: str) -> None:
-        """One visible warning line."""
-
-    def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
-        """The closing tables."""
-
-    def close(self) -> None:
-        """Stop anything live (progress bars); called when a run stops on an error or Ctrl-C."""
-
-
-class _StderrProgress(Progress):
-    def warn(self, message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr, flush=True)
-
-
-class QuietDisplay(Display):
-    """``-q``: nothing but warnings, one line each on stderr."""
-
-    def progress(self, stage: str) -> Progress:
-        return _StderrProgress()
-
-    def warn(self, message: str) -> None:
-        _StderrProgress().warn(message)
-
-    def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
-        fetched = any(s["name"] == "fetch" and s["status"] == "ran" for s in record["stages"])
-        if record.get("data", {}).get("note") and not fetched:  # a cached fallback: say so every run
-            self.warn(record["data"]["note"])
+from pipeline.report import Display, StageResult
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Stage ``train``: mini-batch gradient descent on the MLP.
 
-The arithmetic is :mod:`stages.network`'s, run by :mod:`stages.minibatch` with preallocated
-float32 buffers (the tests check one step of it against :func:`stages.network.gradients`).
+The arithmetic is :mod:`stages.network`'s, run by :mod:`stages.epochs` over the steps of
+:mod:`stages.minibatch`, with preallocated float32 buffers (the tests check one step of it
+against :func:`stages.network.gradients`).
 The BLAS thread count is fixed by the shape of the batch (:func:`blas_threads`); where that is
 one thread, :mod:`stages.blas` may run windows of batches on two threads when that is faster,
 with bit-identical results, so that equal keys give equal bytes (docs/design.md, "Determinism").
@@ -24,7 +25,7 @@ from threadpoolctl import threadpool_limits
 from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
 from stages import blas, network
-from stages.minibatch import Epochs, Scorer
+from stages.epochs import Epochs, Scorer
 
 #: Batches whose largest matrix product has fewer multiply-adds (m * n * k) train on one BLAS
 #: thread, larger ones on the library's default (every core). Measured on 2 cores, 784-64-10:

@@ -274,7 +274,8 @@ def test_ctrl_c_stops_the_live_display(idx_dir, cache_dir):
     from pipeline.api import Progress
     from pipeline.config import load_config
     from pipeline.plugin_manager import load_plugins
-    from pipeline.runner import Display, Runner
+    from pipeline.report import Display
+    from pipeline.runner import Runner
 
     class Interrupting(Progress):
         def update(self, task, completed, total=None, **info):

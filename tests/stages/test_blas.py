@@ -10,6 +10,7 @@ from pipeline.config import build_config
 from plugins.activations import ACTIVATIONS
 from plugins.optimizers import OPTIMIZERS
 from stages import blas, minibatch, train
+from stages.epochs import Epochs, Steady
 
 
 def _mnist_shaped(n=640, d=784, k=10, seed=0):
@@ -25,7 +26,7 @@ def _params(d=784, h=64, k=10, seed=1):
             for s, shape in [(0.05, (d, h)), (0.01, (h,)), (0.2, (h, k)), (0.01, (k,))]]
 
 
-def _calibrated(epochs: minibatch.Epochs, rows: int = 128) -> minibatch.Batch:
+def _calibrated(epochs: Epochs, rows: int = 128) -> minibatch.Batch:
     """The epoch's full batch, calibrated; skips where two threads can't match one."""
     from threadpoolctl import ThreadpoolController
 
@@ -37,7 +38,7 @@ def _calibrated(epochs: minibatch.Epochs, rows: int = 128) -> minibatch.Batch:
     return epochs.batches[rows]
 
 
-class Flip(minibatch.Steady):
+class Flip(Steady):
     """Switches the batch between one and two threads every ``every`` batches, as a tuner might."""
 
     def __init__(self, batch, every=3):
@@ -55,7 +56,7 @@ def _train(pace_factory, activation="relu", weight_decay=5e-4):
     x, y = _mnist_shaped()                          # 640 rows: five batches of 128 per epoch
     params = _params()
     opt = OPTIMIZERS["momentum"](params)
-    epochs = minibatch.Epochs(params, ACTIVATIONS[activation], weight_decay, x, y, 128)
+    epochs = Epochs(params, ACTIVATIONS[activation], weight_decay, x, y, 128)
     with threadpool_limits(limits=1, user_api="blas"):
         pace = pace_factory(epochs)
         results = [epochs.run(np.random.default_rng(e).permutation(len(x)), lambda g, loss: opt.step(g, 0.05), pace)
@@ -79,7 +80,7 @@ def test_switching_threads_mid_epoch_changes_no_bit(activation):
 
 def test_calibration_finds_the_two_thread_summation_and_checks_it_on_other_data():
     x, y = _mnist_shaped(n=128, seed=5)
-    epochs = minibatch.Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
+    epochs = Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
     batch = epochs.batches[128]
     with threadpool_limits(limits=1, user_api="blas"):
         _calibrated(epochs)
@@ -119,7 +120,7 @@ class FakeLibrary:
 
 def test_calibration_takes_the_first_candidate_that_agrees_and_refuses_a_missing_second_thread():
     x, y = _mnist_shaped(n=128)
-    batch = minibatch.Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
+    batch = Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
     fake = FakeLibrary()
     assert blas.calibrate(batch, [fake]) and batch.split is None    # "two threads" that sum as one
     assert batch.threads is not None and fake.threads == 1          # left on one thread

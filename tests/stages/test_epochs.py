@@ -1,4 +1,4 @@
-"""The fast training loop's plumbing: whole epochs, validation scoring, the BLAS thread rule."""
+"""The training loops over mini-batch steps (stages/epochs.py): whole epochs, validation scoring, the BLAS thread rule."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 
 from plugins.activations import ACTIVATIONS
 from plugins.optimizers import OPTIMIZERS
-from stages import minibatch, network, train
+from stages import network, train
+from stages.epochs import Epochs, Scorer
 
 
 def _data(n=300, d=12, k=4, seed=0):
@@ -25,7 +26,7 @@ def test_epochs_equal_the_reference_loop_including_the_last_partial_batch():
     x, y = _data()                                  # 300 rows in batches of 32: the last has 12
     params, ref = _params(), _params()
     opt, ref_opt = OPTIMIZERS["momentum"](params), OPTIMIZERS["momentum"](ref)
-    epochs = minibatch.Epochs(params, ACTIVATIONS["tanh"], 0.01, x, y, 32)
+    epochs = Epochs(params, ACTIVATIONS["tanh"], 0.01, x, y, 32)
     for e in range(2):
         order = np.random.default_rng(e).permutation(len(x))
         loss_sum, correct = epochs.run(order, lambda g, loss: opt.step(g, 0.1))
@@ -45,7 +46,7 @@ def test_epochs_equal_the_reference_loop_including_the_last_partial_batch():
 def test_scorer_matches_the_reference_loss_and_accuracy(name):
     x, y = _data(n=70)
     params = _params()
-    scorer = minibatch.Scorer(params, ACTIVATIONS[name], x, y, chunk=32)   # chunks of 32, 32 and 6 rows
+    scorer = Scorer(params, ACTIVATIONS[name], x, y, chunk=32)   # chunks of 32, 32 and 6 rows
     probs = network.predict_proba(params, x, ACTIVATIONS[name])
     loss, acc = scorer()
     assert loss == pytest.approx(network.cross_entropy(probs, y), rel=1e-6)
