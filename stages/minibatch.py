@@ -36,7 +36,7 @@ class Batch:
     Parameters
     ----------
     params : list of ndarray
-        ``[W1, b1, ...]`` float32, read at every :meth:`step`.
+        ``[W1, b1, ...]`` float32, read at every :meth:`loss_and_gradients`.
     rows : int
         Rows per batch.
     activation : Activation
@@ -44,7 +44,8 @@ class Batch:
     weight_decay : float
         L2 coefficient.
     gather : bool
-        Allocate ``x``, ``y``, ``labels`` for :meth:`gather` (not needed for full batches).
+        Allocate ``x``, the buffer :class:`stages.epochs.Epochs` gathers a batch's rows into
+        (not needed for full batches).
 
     Attributes
     ----------
@@ -69,8 +70,6 @@ class Batch:
         self.threads = None
         if gather:
             self.x = np.empty((rows, params[0].shape[0]), f32)
-            self.y = np.empty((rows, widths[-1]), f32)
-            self.labels = np.empty(rows, np.intp)
         k = widths[-1]
         self.z = [np.empty((rows, w), f32) for w in widths]          # z[-1]: logits, then probs
         self.delta = [np.empty((rows, w), f32) for w in widths[:-1]]  # hidden-layer deltas
@@ -80,20 +79,13 @@ class Batch:
         self.grads = [np.empty_like(p) for p in params]
         self.decay = [np.empty_like(w) for w in network.weights(params)]
         self.tiny = np.finfo(f32).tiny
-        self.pred = np.empty(rows, np.intp)
         # Row maxima as logits[i, argmax_i] and sums over rows or columns as products with a
         # vector of ones: a few times cheaper than NumPy's reductions over a short axis.
         self.flat = np.empty(rows, np.intp)
         self.offsets = np.arange(rows) * k
         self.ones_rows, self.ones_k = np.ones(rows, f32), np.ones(k, f32)
 
-    def gather(self, x: np.ndarray, y: np.ndarray, labels: np.ndarray, idx: np.ndarray) -> None:
-        """Copy rows ``idx`` of ``x`` (n, d), ``y`` (n, k), ``labels`` (n,) into the buffers."""
-        np.take(x, idx, axis=0, out=self.x, mode="clip")
-        np.take(y, idx, axis=0, out=self.y, mode="clip")
-        np.take(labels, idx, out=self.labels, mode="clip")
-
-    def step(self, x: np.ndarray, y: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, pred: np.ndarray) -> float:
         """Fill :attr:`grads` with the gradients of the objective on one batch.
 
         Parameters
@@ -101,21 +93,14 @@ class Batch:
         x : ndarray of float32, shape (rows, d)
         y : ndarray of float32, shape (rows, k)
             One-hot targets.
-        labels : ndarray of int, shape (rows,)
-            ``y.argmax(axis=1)``.
+        pred : ndarray of int, shape (rows,)
+            Receives each row's most probable class.
 
         Returns
         -------
-        loss_sum : float
+        float
             Sum over the rows of the cross-entropy (no L2 penalty), before the update.
-        correct : int
-            Rows whose most probable class is the label.
         """
-        loss_sum = self.loss_and_gradients(x, y, self.pred)
-        return loss_sum, int(np.count_nonzero(self.pred == labels))
-
-    def loss_and_gradients(self, x: np.ndarray, y: np.ndarray, pred: np.ndarray) -> float:
-        """:meth:`step` without the accuracy: the predicted classes are written into ``pred`` (rows,)."""
         acts, loss_sum = self.loss(x, y, pred)
         self._backward(acts, y)
         return loss_sum
@@ -157,9 +142,7 @@ class Batch:
     def _first_product(self, x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
         """``out = x @ w``: on two threads, or on one summed as the blocks ``[:split]``, ``[split:]``."""
         if self.parallel:
-            self.threads(True)
-            np.dot(x, w, out=out)
-            self.threads(False)
+            self._two_thread_dot(x, w, out)
         elif self.split:
             s = self.split
             np.dot(x[:, :s], w[:s], out=out)
@@ -167,6 +150,12 @@ class Batch:
             out += self.part
         else:
             np.dot(x, w, out=out)
+
+    def _two_thread_dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+        """``out = a @ b`` on two BLAS threads, then back to one."""
+        self.threads(True)
+        np.dot(a, b, out=out)
+        self.threads(False)
 
     def _backward(self, acts: list[np.ndarray], y: np.ndarray) -> None:
         """Backpropagate from the probabilities in ``z[-1]`` (overwritten) into :attr:`grads`."""
@@ -177,9 +166,7 @@ class Batch:
         for layer in range(len(self.z) - 1, -1, -1):
             w, gw = params[2 * layer], grads[2 * layer]
             if layer == 0 and self.parallel:              # inner axis = rows: the same bits on one thread or two
-                self.threads(True)
-                np.dot(acts[0].T, delta, out=gw)
-                self.threads(False)
+                self._two_thread_dot(acts[0].T, delta, gw)
             else:
                 np.dot(acts[layer].T, delta, out=gw)
             if self.weight_decay:
