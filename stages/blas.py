@@ -56,7 +56,7 @@ def split_candidates(d: int) -> list[int | None]:
 
 
 def _probe_step(batch: Batch, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-    """Everything one step writes: the gradients, the probabilities, the predictions and the loss."""
+    """What one step produces: copies of the gradients, the predicted classes and the loss."""
     pred = np.empty(batch.rows, np.intp)
     loss = batch.loss_and_gradients(x, y, pred)
     return [g.copy() for g in batch.grads] + [pred, np.float64(loss)]
@@ -118,12 +118,13 @@ def tuner(batch: Batch, threads: int | None, allowed: int = PARALLEL) -> Tuner |
         enclosing ``threadpool_limits``) below two is respected.
     """
     largest = max(batch.rows * w.shape[0] * w.shape[1] for w in network.weights(batch.params))
-    if threads != 1 or allowed < PARALLEL or largest < MIN_PARALLEL_PRODUCT or usable_cpus() < PARALLEL:
+    cpus = usable_cpus()
+    if threads != 1 or allowed < PARALLEL or largest < MIN_PARALLEL_PRODUCT or cpus < PARALLEL:
         return None
     libraries = ThreadpoolController().select(user_api="blas").lib_controllers
     if not libraries or not calibrate(batch, libraries):
         return None
-    return Tuner(batch)
+    return Tuner(batch, cpus=cpus)
 
 
 def others_cpu_seconds() -> float | None:
@@ -148,10 +149,11 @@ class Tuner:
     The faster mode (one thread, at first) runs for a window of :attr:`WINDOW` seconds, then the
     other for a trial of at most :attr:`TRIAL` batches and about :attr:`TRIAL_SHARE` of the
     window's time; a trial of two threads is timed after :attr:`WARMUP` batches (the first
-    products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to :attr:`MAX_WINDOW`), a won trial switches
-    modes. A trial already :attr:`ABANDON` times slower per batch stops at once, and a
-    two-thread window whose last :attr:`TRIAL` batches were :attr:`DRIFT` times slower than one
-    thread's last figure ends early (a VM's host may take the second core for seconds at a time).
+    products wake OpenBLAS's sleeping thread). A lost trial doubles the window (up to
+    :attr:`MAX_WINDOW`), a won trial switches modes. A trial already :attr:`ABANDON` times
+    slower per batch stops at once, and a two-thread window whose last :attr:`TRIAL` batches were
+    :attr:`DRIFT` times slower than one thread's last figure ends early (a VM's host may take the
+    second core for seconds at a time).
 
     Two threads are not tried when other processes used more than :attr:`MAX_OTHERS` CPUs over
     the window (judged on windows of :attr:`LOAD_SPAN` seconds or more, as ``/proc/stat``
@@ -248,7 +250,7 @@ class Tuner:
 
     def _segment_over(self) -> bool:
         if not self.trial:
-            return self.count > 0 and self.elapsed >= self.window or self.drifted
+            return (self.count > 0 and self.elapsed >= self.window) or self.drifted
         return self.count >= self.trial_length or (
             self.count >= 2 and self.elapsed > self.ABANDON * self.seconds[self.best] * self.count)
 
