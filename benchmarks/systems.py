@@ -1,7 +1,8 @@
 """One training system per process: ``python benchmarks/systems.py SYSTEM [options]`` prints JSON.
 
 Systems: ``pair`` (the pipeline's ``train`` stage and the hand-written loop on one BLAS thread
-and on the library's default threads, in the same process), ``hand`` (the hand-written loop alone), ``sklearn-sgd``, ``sklearn-adam``, ``torch-sgd``. Each trains on the arrays that
+and on the library's default threads, in the same process), ``hand`` (the hand-written loop
+alone), ``sklearn-sgd``, ``sklearn-adam``, ``torch-sgd``. Each trains on the arrays that
 :func:`data.prepare` saved, with the same network (``d``-``hidden``-10, ReLU), batch size,
 float32 data and number of epochs, and reports the wall time of every epoch, taken at the
 epoch boundaries the system itself reports. The first epoch (warm-up; the stage's thread tuner
@@ -68,13 +69,15 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
         tuners.append(make_tuner(*args))
         return tuners[-1]
 
-    blas.tuner = recorded
     params0 = _params0(x.shape[1], args.hidden)
-    began = time.perf_counter()
-    out = train.run(cfg, params0=params0, x_train=x, y_train=y, x_val=x_val, y_val=y_val,
-                    activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"], progress=Clock())
+    blas.tuner = recorded
+    try:
+        began = time.perf_counter()
+        out = train.run(cfg, params0=params0, x_train=x, y_train=y, x_val=x_val, y_val=y_val,
+                        activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"], progress=Clock())
+    finally:
+        blas.tuner = make_tuner
     seconds = np.diff([began] + marks).tolist()
-    blas.tuner = make_tuner
     fixed = train.blas_threads(params0, min(args.batch, len(x)))
     if fixed is None:
         threads = "all"

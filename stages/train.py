@@ -73,10 +73,11 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     validate = Scorer(params, activation, x_val, np.ascontiguousarray(y_val, dtype=np.float32), EVAL_BATCH) \
         if has_val else (lambda: (None, None))
     best_loss, best_params = math.inf, None
-    threads = blas_threads(params, n if full else min(t.batch_size, n))
+    rows = n if full else min(t.batch_size, n)                      # of a full-size batch
+    threads = blas_threads(params, rows)
     with threadpool_limits(limits=threads, user_api="blas") as limits:
         allowed = limits.get_original_num_threads().get("blas") or 1   # e.g. OPENBLAS_NUM_THREADS=1
-        pace = None if full else blas.tuner(epochs.batches[min(t.batch_size, n)], threads, allowed)
+        pace = None if full else blas.tuner(epochs.batches[rows], threads, allowed)
         for epoch in range(1, t.epochs + 1):
             lr = learning_rate(t, epoch - 1)
 
