@@ -138,7 +138,8 @@ def test_only_the_first_layer_products_switch_threads():
 
 
 class Machine:
-    """A fake clock: each batch takes ``seconds[threads]``; other processes use ``others`` CPUs."""
+    """A fake clock: each batch takes ``seconds[threads]``; other processes use ``others`` CPUs
+    (None: no load figure, as off Linux)."""
 
     def __init__(self, seconds, others=0.0):
         self.now, self.seconds, self.others_rate = 0.0, seconds, others
@@ -147,11 +148,10 @@ class Machine:
         return self.now
 
     def others(self):
-        return self.others_rate * self.now
+        return None if self.others_rate is None else self.others_rate * self.now
 
 
 def _simulate(seconds, others=0.0, epochs=20, rows=(128,) * 437 + (64,)):
-    x, y = _mnist_shaped(n=256)
     full, last = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0), \
         minibatch.Batch(_params(), 64, ACTIVATIONS["relu"], 0.0)
     machine = Machine(seconds, others)
@@ -191,15 +191,7 @@ def test_tuner_does_not_try_two_threads_on_a_busy_machine():
 
 
 def test_tuner_without_load_figures_still_tries():
-    x, y = _mnist_shaped(n=128)
-    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
-    machine = Machine({1: 400e-6, 2: 300e-6})
-    tuner = blas.Tuner(batch, clock=machine.clock, others=lambda: None, cpus=2)
-    tuner.begin()
-    for _ in range(2000):
-        tuner.tick(batch)
-        machine.now += machine.seconds[2 if batch.parallel else 1]
-    tuner.end()
+    tuner, _ = _simulate({1: 400e-6, 2: 300e-6}, others=None, epochs=5)
     assert tuner.best == 2
 
 
@@ -235,7 +227,6 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
 
 def test_tuner_leaves_two_threads_soon_after_they_turn_slow():
     """A VM's host takes the second core in the middle of a long two-thread window."""
-    x, y = _mnist_shaped(n=128)
     batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
     machine = Machine({1: 400e-6, 2: 300e-6})
     tuner = blas.Tuner(batch, clock=machine.clock, others=lambda: None, cpus=2)
