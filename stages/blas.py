@@ -13,7 +13,8 @@ makes one thread reproduce the two-thread result bit for bit, checked on one who
 (every product, the activation, the weight decay), and sets it on the batch
 (:attr:`stages.minibatch.Batch.split`). If no candidate agrees (another BLAS library, another
 kernel), :func:`tuner` returns None and training stays on one thread. Only those two products
-ever run on two threads: activations, optimizers (plugins too) and validation stay on one, so
+(and the same forward product of validation chunks of the batch's shape, :meth:`Tuner.follow`)
+ever run on two threads: activations, optimizers (plugins too) and the rest stay on one, so
 their results cannot depend on the choice either.
 """
 
@@ -39,10 +40,8 @@ MIN_PARALLEL_PRODUCT = 1 << 22
 
 def usable_cpus() -> int:
     """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:          # not Linux
-        return os.cpu_count() or 1
+    affinity = getattr(os, "sched_getaffinity", None)     # Linux only
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
 def split_candidates(d: int) -> list[int | None]:
@@ -160,8 +159,10 @@ class Tuner:
     counts in 10 ms ticks): on a busy 2-core machine a trial costs more than its batches, since
     OpenBLAS's second thread keeps spinning for about 0.1 s after its last product.
 
-    Time between epochs (validation) is not counted, and a batch of another size (an epoch's
-    last, shorter batch) runs on one thread.
+    The first window is only :attr:`FIRST_WINDOW` long, so that a short run soon learns whether
+    two threads pay. Time between epochs is not counted, and a batch of another size (an epoch's
+    last, shorter batch) runs on one thread. Validation batches of the same shape
+    (:meth:`follow`) run on the best known thread count between epochs.
 
     Parameters
     ----------
@@ -176,7 +177,8 @@ class Tuner:
         CPUs this process may use (default: :func:`usable_cpus`).
     """
 
-    WINDOW = 0.1         #: seconds of the faster mode between trials, at first and after a won trial
+    FIRST_WINDOW = 0.05  #: seconds on one thread before the first trial of two (>= LOAD_SPAN)
+    WINDOW = 0.1         #: seconds of the faster mode between trials after a won trial
     MAX_WINDOW = 6.4     #: longest window, after lost or skipped trials
     TRIAL = 16           #: most timed batches of a trial
     MIN_TRIAL = 4        #: fewest timed batches of a trial
@@ -193,8 +195,9 @@ class Tuner:
         self.free = (cpus or usable_cpus()) - PARALLEL + self.MAX_OTHERS   # others' CPUs still leaving room
         self.best = self.mode = 1               # threads: the best known, and this segment's
         self.seconds: dict[int, float] = {}     # threads -> seconds per batch when last timed
-        self.window, self.trial, self.trial_length = self.WINDOW, False, self.TRIAL
+        self.window, self.trial, self.trial_length = self.FIRST_WINDOW, False, self.TRIAL
         self.batches = {1: 0, PARALLEL: 0}      # timed batches per thread count
+        self.followers: list[Batch] = []
         self._start_segment()
 
     def begin(self) -> None:
@@ -213,9 +216,17 @@ class Tuner:
         self.last = self.clock()
 
     def end(self) -> None:
-        """The epoch is over: count its last batch and go back to one thread."""
+        """The epoch is over: count its last batch, go back to one thread, set the followers."""
         self._count_previous()
         self._use(1)
+        for batch in self.followers:
+            batch.parallel = self.best == PARALLEL
+
+    def follow(self, batch: Batch) -> None:
+        """After each epoch, run ``batch`` (of the tuned batch's shape, so the same calibrated
+        split gives it the same bits) on the best known thread count."""
+        batch.split, batch.threads = self.batch.split, self.batch.threads
+        self.followers.append(batch)
 
     @property
     def parallel_share(self) -> float:

@@ -35,7 +35,8 @@ from stages.epochs import Epochs, Scorer
 #: 2.8x faster idle and still 1.5x faster under load.
 MULTITHREAD_PRODUCT = 1 << 27
 
-#: Rows per forward pass when measuring the validation loss (memory only).
+#: Rows per forward pass when measuring the validation loss (memory only), unless the thread
+#: tuner can share its threads with chunks of the training batch's shape (:func:`_scorer`).
 EVAL_BATCH = 4096
 
 #: Schedule name -> factor of ``train.lr`` for a 0-based epoch.
@@ -61,6 +62,15 @@ def blas_threads(params: list[np.ndarray], rows: int) -> int | None:
     return None if largest >= MULTITHREAD_PRODUCT else 1
 
 
+def _scorer(params, activation, x_val, y_val, rows: int, pace: blas.Tuner | None) -> Scorer:
+    """The validation pass; in chunks of the training batch's shape when a tuner can share its threads."""
+    y_val = np.ascontiguousarray(y_val, dtype=np.float32)
+    scorer = Scorer(params, activation, x_val, y_val, rows if pace else EVAL_BATCH)
+    if pace and rows in scorer.batches:
+        pace.follow(scorer.batches[rows])
+    return scorer
+
+
 def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict:
     """The epoch loop with early stopping; updates ``params`` in place, returns the history."""
     keys = ("epoch", "lr", "loss", "acc", "val_loss", "val_acc")
@@ -70,14 +80,13 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     epochs = Epochs(params, activation, t.weight_decay, x, y, None if full else t.batch_size)
     rng = np.random.default_rng(t.seed)
     has_val = x_val is not None and y_val is not None and x_val.shape[0] > 0
-    validate = Scorer(params, activation, x_val, np.ascontiguousarray(y_val, dtype=np.float32), EVAL_BATCH) \
-        if has_val else (lambda: (None, None))
     best_loss, best_params = math.inf, None
     rows = n if full else min(t.batch_size, n)                      # of a full-size batch
     threads = blas_threads(params, rows)
     with threadpool_limits(limits=threads, user_api="blas") as limits:
         allowed = limits.get_original_num_threads().get("blas") or 1   # e.g. OPENBLAS_NUM_THREADS=1
         pace = None if full else blas.tuner(epochs.batches[rows], threads, allowed)
+        validate = _scorer(params, activation, x_val, y_val, rows, pace) if has_val else (lambda: (None, None))
         for epoch in range(1, t.epochs + 1):
             lr = learning_rate(t, epoch - 1)
 

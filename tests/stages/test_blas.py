@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -166,7 +168,7 @@ def _simulate(seconds, others=0.0, epochs=20, rows=(128,) * 437 + (64,)):
             threads_seen.append((n, threads))
             machine.now += seconds[threads] * n / 128
         tuner.end()
-        assert not full.parallel                              # validation runs on one thread
+        assert not full.parallel                              # back on one thread between epochs
         machine.now += 0.01
     return tuner, threads_seen
 
@@ -196,30 +198,35 @@ def test_tuner_without_load_figures_still_tries():
 
 
 def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch):
-    """Through train.run: a tuner switching every few batches against one kept on one thread."""
+    """Through train.run: a tuner switching every few batches, and validating on two threads,
+    against one kept on one thread throughout."""
     x, y = _mnist_shaped(n=1280)
     cfg = build_config(overrides=[("train.epochs", 2), ("train.batch_size", 128), ("model.hidden", [64])])
-    tuners = []
-    made = blas.tuner
+    tuners, made = [], blas.tuner
 
     def restless(batch, threads, allowed):
         t = made(batch, threads, allowed)
         if t is None:
             pytest.skip("no tuner on this machine: training stays on one thread")
         t.WINDOW, t.TRIAL, t.WARMUP, t.others = 0.0, 2, 0, lambda: None   # switch all the time
-        t.window = 0.0
+        t.window, ticks = 0.0, itertools.count()
+        t.clock = lambda: next(ticks) * (0.5 if t.mode == 2 else 1.0)      # two threads always win
         tuners.append(t)
         return t
 
-    def run():
-        return train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=x[:100], y_val=y[:100],
+    def run():                      # 300 validation rows: chunks of 128, 128 and 44
+        return train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=x[:300], y_val=y[:300],
                          activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
 
     monkeypatch.setattr(blas, "tuner", restless)
     switching = run()
     assert tuners[-1].batches[1] > 0 and tuners[-1].batches[2] > 0
+    [follower] = tuners[-1].followers
+    assert follower.rows == 128 and follower.parallel and follower.split == tuners[-1].batch.split
     monkeypatch.setattr(blas.Tuner, "_use", lambda self, threads: None)   # never two threads
+    monkeypatch.setattr(blas.Tuner, "follow", lambda self, batch: setattr(batch, "split", self.batch.split))
     serial = run()
+    assert not tuners[-1].followers
     for a, b in zip(switching["params"], serial["params"]):
         np.testing.assert_array_equal(a, b)
     assert switching["history"] == serial["history"]
