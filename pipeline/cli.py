@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import PipelineError
+from pipeline.errors import PipelineError, Terminated, sigterm_stops_cleanly
 
 
 class _Parser(argparse.ArgumentParser):
@@ -256,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         session = Session(args)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), sigterm_stops_cleanly():
             warnings.showwarning = _show_warning
             return COMMANDS[args.command](session)
     except PipelineError as exc:
@@ -264,11 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
         if args.debug:
             raise
-        print("interrupted: stopped cleanly; completed stages stay cached, re-run to continue", file=sys.stderr)
-        return 130
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(f"{how}: stopped cleanly; completed stages stay cached, re-run to continue", file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
     except Exception as exc:  # a bug: keep it short unless asked
         if args.debug:
             raise

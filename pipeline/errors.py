@@ -3,8 +3,15 @@
 Every :class:`PipelineError` carries a one-line message that names the bad
 thing (key, file, value, plugin) and what would be valid. The CLI prints it
 without a traceback and exits with :attr:`PipelineError.exit_code`.
-Anything that is not a ``PipelineError`` is a bug.
+Anything that is not a ``PipelineError`` is a bug. SIGTERM stops a run the way
+Ctrl-C does (:class:`Terminated`).
 """
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class PipelineError(Exception):
@@ -40,3 +47,30 @@ class ModelFileError(PipelineError):
 
 class CacheError(PipelineError):
     """The cache directory cannot be used safely (exit 1)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler's time limit): stops like Ctrl-C, exit 143.
+
+    A subclass of KeyboardInterrupt, so every clean-up that Ctrl-C runs (temporary files,
+    locks, the live display) runs for it too.
+    """
+
+    exit_code = 143
+
+
+@contextmanager
+def sigterm_stops_cleanly() -> Iterator[None]:
+    """Within the block, SIGTERM raises :class:`Terminated` in the main thread."""
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:              # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,14 +1,13 @@
-"""Crashes and interrupts with real processes: SIGKILL during cache writes, Ctrl-C.
+"""Crashes and interrupts with real processes: SIGKILL during cache writes, Ctrl-C, SIGTERM.
 
-A driver runs the real CLI in a subprocess after wrapping one cache or runner
-function so that the process SIGKILLs itself at a chosen moment: halfway
-through an entry's files, just before the rename into place, between the
-rename and the LATEST pointer, while replacing an entry under ``--force``,
-while writing ``LATEST`` or the run directory, between two stages. Other runs
-are killed after random delays. After every kill the cache must hold only
-complete entries (each loads and checks out), and a re-run must finish with
-metrics identical to those of an uninterrupted run, sweeping the dead writer's
-temporary files. Ctrl-C must stop cleanly: exit 130, one line, no traceback.
+A driver runs the real CLI in a subprocess after wrapping one cache or runner function so that
+the process SIGKILLs itself at a chosen moment: halfway through an entry's files, just before
+the rename into place, between the rename and the LATEST pointer, while replacing an entry
+under ``--force``, while writing ``LATEST`` or the run directory, between two stages. Other
+runs are killed after random delays. After every kill the cache must hold only complete entries
+(each loads and checks out), and a re-run must finish with metrics identical to those of an
+uninterrupted run, sweeping the dead writer's temporary files. Ctrl-C and SIGTERM must stop
+cleanly: exit 130 or 143, one line, no traceback.
 """
 
 from __future__ import annotations
@@ -238,27 +237,30 @@ def test_sigkill_after_random_delays(tmp_path, idx_dir, reference):
     assert assert_only_complete_entries(cache_dir) >= 8
 
 
-def _interrupt_when(process: subprocess.Popen, marker: str, timeout: float = 30) -> str:
+def _interrupt_when(process: subprocess.Popen, marker: str, sig=signal.SIGINT, timeout: float = 30) -> str:
     seen, deadline = "", time.monotonic() + timeout
     while marker not in seen:
         line = process.stdout.readline()
         assert line or process.poll() is None, f"ended before {marker!r}: {seen}"
         seen += line
         assert time.monotonic() < deadline, f"no {marker!r} within {timeout} s"
-    process.send_signal(signal.SIGINT)
+    process.send_signal(sig)
     return seen
 
 
-def test_ctrl_c_during_training_stops_cleanly_and_finished_stages_stay_cached(tmp_path, idx_dir, reference):
+@pytest.mark.parametrize("sig, code, message", [
+    (signal.SIGINT, 130, INTERRUPTED), (signal.SIGTERM, 143, INTERRUPTED.replace("interrupted", "terminated (SIGTERM)"))])
+def test_ctrl_c_or_sigterm_during_training_stops_cleanly_and_finished_stages_stay_cached(
+        tmp_path, idx_dir, reference, sig, code, message):
     cache_dir = tmp_path / "cache"
     long = cli_args(idx_dir, tmp_path / "out", "--set", "train.epochs=100000")
     long.remove("-q")  # show the stage lines and the live progress bar
     process = subprocess.Popen([sys.executable, "-m", "pipeline", *long], env=env(cache_dir), cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _interrupt_when(process, "train running")
+    _interrupt_when(process, "train running", sig=sig)
     err = process.stderr.read()
-    assert process.wait(timeout=30) == 130
-    assert err.strip().splitlines() == [INTERRUPTED], err
+    assert process.wait(timeout=30) == code
+    assert err.strip().splitlines() == [message], err
     assert not debris(cache_dir) and not (tmp_path / "out" / "run.json").exists()
     assert not list((cache_dir / "train").glob("*/entry.json"))
     assert assert_only_complete_entries(cache_dir) == 5  # fetch .. init
