@@ -231,6 +231,8 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
     """
     pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
     pm.add_hookspecs(hookspecs)
+    extra = list(extra)
+    _check_blocked(blocked := list(blocked), [name for _, name in extra])
     for name in blocked:
         pm.set_blocked(name)
     if autoload is None:
@@ -253,6 +255,20 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
     plugins = Plugins(pm, infos, trace=trace)
     plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
     return plugins
+
+
+def _check_blocked(blocked: list[str], extra: list[str]) -> None:
+    """Every ``-p no:NAME`` must name a plugin that exists (a typo would block nothing, silently)."""
+    if not blocked:
+        return
+    from plugins import DEFAULT_PLUGINS
+
+    known = [*DEFAULT_PLUGINS, *(ep.name for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)), *extra]
+    for name in blocked:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, 1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PluginError(f"-p no:{name}: no plugin is named '{name}'{hint}; plugins are: {', '.join(known)}")
 
 
 def _unknown_hooks(pm: pluggy.PluginManager, plugin: Any) -> str:

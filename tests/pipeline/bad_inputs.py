@@ -75,6 +75,8 @@ CONFIG = [  # exit 2, found before any stage runs
     ("bad-optimizer-option-value", lambda t, i: run_case(SRC.format(idx=i), 'train.optimizer_options={momentum="x"}'),
      ["train.optimizer_options", "momentum"]),
     ("block-syntax", lambda t, i: ["run", "-p", "relu"], ["-p expects no:NAME", "'relu'"]),
+    ("block-unknown", lambda t, i: ["run", "-p", "no:plugins.activation"],
+     ["-p no:plugins.activation", "did you mean 'plugins.activations'?", "plugins.optimizers"]),
     ("source-scheme", lambda t, i: run_case("data.source=ftp://host/mnist"), ["data.source 'ftp://host/mnist'",
                                                                                   "idx:DIR | npz:FILE"]),
     ("source-missing-argument", lambda t, i: run_case("data.source=idx:"), ["data.source 'idx:'", "idx:DIR"]),

@@ -65,6 +65,8 @@ def test_p_no_name_blocks_one_plugin(broken_import, cli, site):
     assert result.code == 0, result.err
     assert "tpm-life" in result.out and "tpm-broken" not in result.out
     assert "hook after_stage_run" in result.out
+    unknown = cli("plugins", "-p", "no:tpm-brokn")           # a typo would block nothing: refused
+    assert unknown.code == 2 and "no plugin is named 'tpm-brokn' (did you mean 'tpm-broken'?)" in unknown.err
 
 
 @pytest.mark.parametrize("value, loads", [("1", False), ("yes", False), ("0", True), ("", True)])
