@@ -6,6 +6,7 @@ Layout::
     <root>/<stage>/<key>/<output>.joblib one joblib file per output
     <root>/<stage>/LATEST                key of the entry used most recently
     <root>/locks/<stage>-<key>.lock      held while an entry is being computed
+    <root>/locks/cache.lock              shared by running pipelines; ``clear`` needs it alone
     <root>/downloads/                    data_home of the fetch stage
 
 An entry is built in a temporary sibling directory, every file fsynced, then
@@ -142,16 +143,25 @@ class Cache:
         atomic_write(path, key.encode())
 
     @contextlib.contextmanager
-    def lock(self, stage: str, key: str) -> Iterator[None]:
-        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once."""
+    def _flock(self, name: str, operation: int) -> Iterator[None]:
+        """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (raises BlockingIOError with LOCK_NB)."""
         locks = self.root / "locks"
         locks.mkdir(mode=0o700, exist_ok=True)
-        with open(locks / f"{stage}-{key}.lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with open(locks / name, "a+b") as handle:
+            fcntl.flock(handle, operation)
             try:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def lock(self, stage: str, key: str) -> contextlib.AbstractContextManager[None]:
+        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once."""
+        return self._flock(f"{stage}-{key}.lock", fcntl.LOCK_EX)
+
+    def in_use(self) -> contextlib.AbstractContextManager[None]:
+        """Held, shared, by every run from start to end, so that :meth:`clear` cannot pull entries
+        from under it (runs share it with each other)."""
+        return self._flock("cache.lock", fcntl.LOCK_SH)
 
     def store(self, stage: str, key: str, inputs: dict[str, Any], outputs: Mapping[str, Any],
               seconds: float) -> Entry:
@@ -224,11 +234,22 @@ class Cache:
         return sum(p.stat().st_size for p in entry.path.iterdir())
 
     def clear(self, stage: str | None = None) -> int:
-        """Delete every entry (of one stage, or all; downloads are kept). Returns entries removed."""
+        """Delete every entry (of one stage, or all; downloads are kept). Returns entries removed.
+
+        Raises
+        ------
+        CacheError
+            A run is using the cache (:meth:`in_use`); nothing was deleted.
+        """
         from pipeline.registry import stage_names
 
         removed = 0
-        for name in [stage] if stage else stage_names():
-            removed += len(self.entries(name))
-            shutil.rmtree(self._stage_dir(name), ignore_errors=True)
+        try:
+            with self._flock("cache.lock", fcntl.LOCK_EX | fcntl.LOCK_NB):
+                for name in [stage] if stage else stage_names():
+                    removed += len(self.entries(name))
+                    shutil.rmtree(self._stage_dir(name), ignore_errors=True)
+        except BlockingIOError:
+            raise CacheError(f"cache '{self.root}' is in use by a running pipeline; nothing was removed; "
+                             f"clear it when that run has finished") from None
         return removed

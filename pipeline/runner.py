@@ -65,11 +65,18 @@ class Runner:
     def run(self, selection: Selection = Selection(), out_dir: Path | None = None) -> dict[str, Any]:
         """Visit the selected stages, write artifacts and ``run.json`` into ``out_dir``.
 
+        The cache is held in use throughout (:meth:`Cache.in_use`): ``cache clear`` refuses to
+        delete entries while a run may be reading them.
+
         Returns
         -------
         dict
             The run record (also written to ``out_dir/run.json``).
         """
+        with self.cache.in_use():
+            return self._run(selection, out_dir)
+
+    def _run(self, selection: Selection, out_dir: Path | None) -> dict[str, Any]:
         visit, self._forced = selection.resolve(self.stages)
         self.plan = self.make_plan()
         if selection.only:

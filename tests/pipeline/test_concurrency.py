@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from pipeline.cache import Cache
@@ -91,3 +92,37 @@ def test_runs_with_different_configs_share_the_common_stages(tmp_path, idx_dir):
     shared = ["fetch", "normalize", "encode", "split", "init"]
     assert sorted(ran) == sorted(shared + ["train", "evaluate", "export"] * 2)
     assert a["metrics"] != b["metrics"]
+
+
+def _held_by_another(lock: Path) -> bool:
+    """Whether some process holds ``lock`` (flock), without waiting."""
+    import fcntl
+
+    if not lock.exists():
+        return False
+    with open(lock, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def test_cache_clear_during_a_run_is_refused_and_the_run_finishes(tmp_path, idx_dir):
+    cache_dir = tmp_path / "cache"
+    run = start(tmp_path, cache_dir, idx_dir, "--set", "train.epochs=400")
+    deadline = time.monotonic() + 60
+    while not _held_by_another(cache_dir / "locks" / "cache.lock"):
+        assert run.poll() is None and time.monotonic() < deadline, "the run never held the cache"
+        time.sleep(0.01)
+    env = {**os.environ, "PIPELINE_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    clear = subprocess.run([sys.executable, "-m", "pipeline", "cache", "clear"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert clear.returncode == 1 and clear.stderr.count("\n") == 1, clear.stderr
+    assert "is in use by a running pipeline; nothing was removed" in clear.stderr
+    assert finish([run]) == [""]
+    assert records(tmp_path / "runs")[0]["metrics"]["test_accuracy"] is not None
+    after = subprocess.run([sys.executable, "-m", "pipeline", "cache", "clear"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert after.returncode == 0 and "removed 8 entries" in after.stdout, after.stdout + after.stderr
