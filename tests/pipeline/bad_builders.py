@@ -103,7 +103,9 @@ class BadPlugins:
         ones = lambda z, a: np.ones_like(z)  # noqa: E731
         return {"narrow": Activation(lambda z: z[:, :1].copy(), ones),
                 "double": Activation(lambda z: z.astype(np.float64), ones),
-                "crash": Activation(lambda z: 1 / 0, ones)}
+                "crash": Activation(lambda z: 1 / 0, ones),
+                "inplace": Activation(lambda z: np.maximum(z, 0, out=z), ones),
+                "infinite": Activation(lambda z: np.full_like(z, np.inf), ones)}
 
     @hookimpl
     def pipeline_register_initializers(self):
