@@ -10,7 +10,6 @@ directory get distinct run directories.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -19,17 +18,14 @@ from pathlib import Path
 from pipeline.cache import Cache
 from pipeline.registry import stage_names
 from tests.conftest import FAST
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pipeline.processes import env, run
 
 
 def start(cwd: Path, cache_dir: Path, idx_dir: Path, *extra: str) -> subprocess.Popen:
     args = ["run", "-q", "--set", f"data.source=idx:{idx_dir}"]
     for item in FAST:
         args += ["--set", item]
-    env = {**os.environ, "PIPELINE_CACHE_DIR": str(cache_dir), "PIPELINE_DISABLE_PLUGIN_AUTOLOAD": "1",
-           "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "pipeline", *args, *extra], cwd=cwd, env=env,
+    return subprocess.Popen([sys.executable, "-m", "pipeline", *args, *extra], cwd=cwd, env=env(cache_dir),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -111,18 +107,15 @@ def _held_by_another(lock: Path) -> bool:
 
 def test_cache_clear_during_a_run_is_refused_and_the_run_finishes(tmp_path, idx_dir):
     cache_dir = tmp_path / "cache"
-    run = start(tmp_path, cache_dir, idx_dir, "--set", "train.epochs=400")
+    training = start(tmp_path, cache_dir, idx_dir, "--set", "train.epochs=400")
     deadline = time.monotonic() + 60
     while not _held_by_another(cache_dir / "locks" / "cache.lock"):
-        assert run.poll() is None and time.monotonic() < deadline, "the run never held the cache"
+        assert training.poll() is None and time.monotonic() < deadline, "the run never held the cache"
         time.sleep(0.01)
-    env = {**os.environ, "PIPELINE_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
-    clear = subprocess.run([sys.executable, "-m", "pipeline", "cache", "clear"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=60)
+    clear = run(cache_dir, ["cache", "clear"])
     assert clear.returncode == 1 and clear.stderr.count("\n") == 1, clear.stderr
     assert "is in use by a running pipeline; nothing was removed" in clear.stderr
-    assert finish([run]) == [""]
+    assert finish([training]) == [""]
     assert records(tmp_path / "runs")[0]["metrics"]["test_accuracy"] is not None
-    after = subprocess.run([sys.executable, "-m", "pipeline", "cache", "clear"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=60)
+    after = run(cache_dir, ["cache", "clear"])
     assert after.returncode == 0 and "removed 8 entries" in after.stdout, after.stdout + after.stderr

@@ -1,4 +1,4 @@
-"""Crashes and interrupts with real processes: SIGKILL during cache writes, Ctrl-C, SIGTERM.
+"""Crashes with real processes: SIGKILL (or Ctrl-C) at chosen moments of cache writes, and at random.
 
 A driver runs the real CLI in a subprocess after wrapping one cache or runner function so that
 the process SIGKILLs itself at a chosen moment: halfway through an entry's files, just before
@@ -6,14 +6,12 @@ the rename into place, between the rename and the LATEST pointer, while replacin
 under ``--force``, while writing ``LATEST`` or the run directory, between two stages. Other
 runs are killed after random delays. After every kill the cache must hold only complete entries
 (each loads and checks out), and a re-run must finish with metrics identical to those of an
-uninterrupted run, sweeping the dead writer's temporary files. Ctrl-C and SIGTERM must stop
-cleanly: exit 130 or 143, one line, no traceback.
+uninterrupted run, sweeping the dead writer's temporary files. Two scenarios are
+Ctrl-C at a write: one line, exit 130. (Ctrl-C and SIGTERM during training: test_interrupt.py.)
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
 import subprocess
@@ -25,11 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import Cache
-from tests.conftest import FAST
-
-ROOT = Path(__file__).resolve().parents[2]
-INTERRUPTED = "interrupted: stopped cleanly; completed stages stay cached, re-run to continue"
+from tests.pipeline.processes import INTERRUPTED, assert_only_complete_entries, cli_args, debris, env, metrics, run
 
 #: Runs the CLI after arming one kill point; argv: point, stage (or ""), then the CLI arguments.
 DRIVER = r'''
@@ -85,59 +79,6 @@ sys.exit(main(args))
 '''
 
 
-def env(cache_dir: Path) -> dict[str, str]:
-    return {**os.environ, "PIPELINE_CACHE_DIR": str(cache_dir), "PIPELINE_DISABLE_PLUGIN_AUTOLOAD": "1",
-            "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
-
-
-def cli_args(idx_dir: Path, out: Path, *extra: str) -> list[str]:
-    args = ["run", "-q", "--out", str(out), "--set", f"data.source=idx:{idx_dir}"]
-    for item in FAST:
-        args += ["--set", item]
-    return args + list(extra)
-
-
-def run(cache_dir: Path, args: list[str], driver: tuple[str, str] | None = None,
-        timeout: float = 60) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-c", DRIVER, *driver] if driver else [sys.executable, "-m", "pipeline"]
-    return subprocess.run(command + args, env=env(cache_dir), cwd=cache_dir.parent, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def metrics(out: Path) -> tuple[dict, bytes, bytes]:
-    record = json.loads((out / "run.json").read_text())
-    return record["metrics"], (out / "metrics.json").read_bytes(), (out / "model.npz").read_bytes()
-
-
-def assert_only_complete_entries(cache_dir: Path) -> int:
-    """Every entry a run would read is whole: its files check out and unpickle. Returns the count."""
-    cache = Cache(cache_dir)
-    count = 0
-    for stage_dir in [p for p in cache_dir.iterdir() if p.is_dir() and p.name not in ("locks", "downloads")]:
-        for path in stage_dir.iterdir():
-            if path.name.startswith(".") or path.name == "LATEST":
-                continue
-            entry = cache.find(stage_dir.name, path.name)  # raises CorruptEntry on a half entry
-            entry.verify()
-            for name in entry.meta["outputs"]:
-                entry.load(name)
-            count += 1
-    return count
-
-
-def debris(cache_dir: Path) -> list[Path]:
-    return [p for p in cache_dir.rglob(".*.tmp")]
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory, idx_dir):
-    """Metrics of an uninterrupted run, in its own process."""
-    base = tmp_path_factory.mktemp("reference")
-    result = run(base / "cache", cli_args(idx_dir, base / "out"))
-    assert result.returncode == 0, result.stderr
-    return metrics(base / "out")
-
-
 @dataclass
 class Scenario:
     """One interrupted run and the re-run after it; what the tests check about them."""
@@ -160,7 +101,8 @@ class Scenario:
         cache_dir = tmp / "cache"
         if self.first:
             assert run(cache_dir, cli_args(idx_dir, tmp / "first")).returncode == 0
-        killed = run(cache_dir, cli_args(idx_dir, tmp / "killed", *self.extra), (self.point, self.stage))
+        driver = [sys.executable, "-c", DRIVER, self.point, self.stage]
+        killed = run(cache_dir, cli_args(idx_dir, tmp / "killed", *self.extra), driver)
         self.code, self.err = killed.returncode, killed.stderr
         try:
             assert_only_complete_entries(cache_dir)
@@ -235,67 +177,3 @@ def test_sigkill_after_random_delays(tmp_path, idx_dir, reference):
     assert again.returncode == 0, again.stderr
     assert metrics(tmp_path / "out") == reference
     assert assert_only_complete_entries(cache_dir) >= 8
-
-
-def _interrupt_when(process: subprocess.Popen, marker: str, sig=signal.SIGINT, timeout: float = 30) -> str:
-    seen, deadline = "", time.monotonic() + timeout
-    while marker not in seen:
-        line = process.stdout.readline()
-        assert line or process.poll() is None, f"ended before {marker!r}: {seen}"
-        seen += line
-        assert time.monotonic() < deadline, f"no {marker!r} within {timeout} s"
-    process.send_signal(sig)
-    return seen
-
-
-@pytest.mark.parametrize("sig, code, message", [
-    (signal.SIGINT, 130, INTERRUPTED), (signal.SIGTERM, 143, INTERRUPTED.replace("interrupted", "terminated (SIGTERM)"))])
-def test_ctrl_c_or_sigterm_during_training_stops_cleanly_and_finished_stages_stay_cached(
-        tmp_path, idx_dir, reference, sig, code, message):
-    cache_dir = tmp_path / "cache"
-    long = cli_args(idx_dir, tmp_path / "out", "--set", "train.epochs=100000")
-    long.remove("-q")  # show the stage lines and the live progress bar
-    process = subprocess.Popen([sys.executable, "-m", "pipeline", *long], env=env(cache_dir), cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _interrupt_when(process, "train running", sig=sig)
-    err = process.stderr.read()
-    assert process.wait(timeout=30) == code
-    assert err.strip().splitlines() == [message], err
-    assert not debris(cache_dir) and not (tmp_path / "out" / "run.json").exists()
-    assert not list((cache_dir / "train").glob("*/entry.json"))
-    assert assert_only_complete_entries(cache_dir) == 5  # fetch .. init
-    again = run(cache_dir, cli_args(idx_dir, tmp_path / "again"))
-    assert again.returncode == 0, again.stderr
-    record = json.loads((tmp_path / "again" / "run.json").read_text())
-    assert [s["status"] for s in record["stages"]] == ["cached"] * 5 + ["ran"] * 3
-    assert metrics(tmp_path / "again") == reference
-
-
-def test_ctrl_c_stops_the_live_display(idx_dir, cache_dir):
-    """The runner closes the display (rich's live progress bar, which hides the cursor) on Ctrl-C."""
-    from pipeline.api import Progress
-    from pipeline.config import load_config
-    from pipeline.plugin_manager import load_plugins
-    from pipeline.report import Display
-    from pipeline.runner import Runner
-
-    class Interrupting(Progress):
-        def update(self, task, completed, total=None, **info):
-            if task == "train" and completed == 2:
-                raise KeyboardInterrupt
-
-    class Recording(Display):
-        closed = False
-
-        def progress(self, stage):
-            return Interrupting()
-
-        def close(self):
-            Recording.closed = True
-
-    config = load_config(sets=[f"data.source=idx:{idx_dir}", *FAST])
-    runner = Runner(config, Cache(cache_dir), load_plugins(autoload=False), Recording())
-    with pytest.raises(KeyboardInterrupt):
-        runner.run()
-    assert Recording.closed and not debris(cache_dir)
-    assert assert_only_complete_entries(cache_dir) == 5
