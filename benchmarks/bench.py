@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         f"system once in rotated order; ratios are medians of the ratios within a round. The hand loop runs in "
         f"the same process as the stage, on one BLAS thread and on the library's default threads, and the "
         f"faster is the reference. The stage chooses one or two threads while it trains, by measured speed, "
-        f"with bit-identical results (stages/blas.py). scikit-learn's reference is the faster of its default "
+        f"with bit-identical results (pipeline/nn/blas.py). scikit-learn's reference is the faster of its default "
         f"threads and 1 thread, so it is not handicapped.",
         f"Machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}; CPU busy before the benchmark {100 * busy_before:.0f} %, "

@@ -51,7 +51,8 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
     from pipeline.config import build_config
     from plugins.activations import ACTIVATIONS
     from plugins.optimizers import OPTIMIZERS
-    from stages import blas, train
+    from pipeline.nn import blas
+    from stages import train
 
     cfg = build_config(overrides=[("model.hidden", [args.hidden]), ("train.optimizer", "sgd"),
                                   ("train.lr", args.lr), ("train.weight_decay", 0.0),

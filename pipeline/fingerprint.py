@@ -4,8 +4,10 @@ A cache key must change whenever the code that produces an output changes,
 including helpers, not only the function the runner calls. Two cases:
 
 * a stage module: its source plus, transitively, the source of every module of
-  the same top-level package it imports, found with :mod:`ast` without
-  importing anything (so a cached run never imports the stages);
+  the project's own packages it imports (``stages`` and ``pipeline``: the
+  network math in ``pipeline.nn`` and the readers in ``pipeline.data`` are
+  code the stage runs), found with :mod:`ast` without importing anything (so a
+  cached run never imports the stages);
 * a plugin implementation (function, class, instance or
   :class:`~pipeline.api.Activation`): its own source plus the source of the
   module-level functions and classes of its package it refers to by name, and
@@ -65,26 +67,30 @@ def _imported_modules(tree: ast.Module, module: str, is_package: bool) -> set[st
             if node.level:
                 root = f"{parent}.{root}" if root else parent
             found.add(root)
-            # ``from stages import network`` imports the submodule ``stages.network``
+            # ``from pipeline.nn import network`` imports the submodule ``pipeline.nn.network``
             found.update(f"{root}.{alias.name}" for alias in node.names)
     return found
 
 
 @functools.lru_cache(maxsize=None)
-def module_fingerprint(name: str) -> str:
-    """Fingerprint of module ``name`` and the same-package modules it imports.
+def module_fingerprint(name: str, packages: tuple[str, ...] = ()) -> str:
+    """Fingerprint of module ``name`` and the modules it imports from ``packages``.
 
     Parameters
     ----------
     name : str
         Dotted module name, e.g. ``"stages.train"``.
+    packages : tuple of str
+        Top-level packages whose modules are followed when imported (the
+        module's own package always is): a stage passes ``("stages",
+        "pipeline")`` so that a helper moved into ``pipeline.nn`` stays in its key.
 
     Returns
     -------
     str
         16 hex digits; changes when any of those source files changes.
     """
-    package = name.split(".")[0]
+    followed = {name.split(".")[0], *packages}
     todo, sources = [name], {}
     while todo:
         current = todo.pop()
@@ -97,7 +103,7 @@ def module_fingerprint(name: str) -> str:
         sources[current] = text
         tree = ast.parse(text)
         for dep in _imported_modules(tree, current, path.name == "__init__.py"):
-            if dep.split(".")[0] == package and dep not in sources and _module_path(dep):
+            if dep.split(".")[0] in followed and dep not in sources and _module_path(dep):
                 todo.append(dep)
     return _digest([f"{mod}\n{sources[mod]}" for mod in sorted(sources)])
 

@@ -22,6 +22,9 @@ from pipeline.fingerprint import module_fingerprint
 from pipeline.plugin_manager import Implementation, Plugins
 from pipeline.registry import STAGES, Stage, upstream
 
+#: The project's own packages: a stage's code fingerprint follows its imports into these.
+PROJECT_PACKAGES = ("stages", "pipeline")
+
 
 class ConfigView:
     """The part of a :class:`Config` a stage declared, and nothing else.
@@ -115,7 +118,7 @@ def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
         inputs = {
             "format": CACHE_FORMAT,
             "stage": stage.name,
-            "code": module_fingerprint(stage.module),
+            "code": module_fingerprint(stage.module, PROJECT_PACKAGES),
             "config": config_values(stage, config),
             "plugins": {kind: impl.identity() for kind, impl in impls[stage.name].items()},
             "upstream": {name: keys[name] for name in upstream(stage, stages)},

@@ -161,7 +161,7 @@ def prepare(model: Model, images: np.ndarray) -> np.ndarray:
 
 def predict(model: Model, images: np.ndarray, activation: Any, batch_size: int = 4096) -> np.ndarray:
     """Class probabilities, float32 (n, k)."""
-    from stages.network import predict_proba
+    from pipeline.nn.network import predict_proba
 
     return predict_proba(model.params, prepare(model, images), activation, batch_size)
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from pipeline.api import Activation
-from stages import network
+from pipeline.nn import network
 
 
 def _plain(value):

@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 import pipeline
-from stages import network
+from pipeline.nn import network
 
 #: Identifies the model files this stage writes; bump the version on any change of layout.
 FORMAT, FORMAT_VERSION = "pipeline-mlp", 1

@@ -1,10 +1,10 @@
 """Stage ``train``: mini-batch gradient descent on the MLP.
 
-The arithmetic is :mod:`stages.network`'s, run by :mod:`stages.epochs` over the steps of
-:mod:`stages.minibatch`, with preallocated float32 buffers (the tests check one step of it
-against :func:`stages.network.gradients`).
+The arithmetic is :mod:`pipeline.nn.network`'s, run by :mod:`pipeline.nn.epochs` over the steps of
+:mod:`pipeline.nn.minibatch`, with preallocated float32 buffers (the tests check one step of it
+against :func:`pipeline.nn.network.gradients`).
 The BLAS thread count is fixed by the shape of the batch (:func:`blas_threads`); where that is
-one thread, :mod:`stages.blas` may run windows of batches on two threads when that is faster,
+one thread, :mod:`pipeline.nn.blas` may run windows of batches on two threads when that is faster,
 with bit-identical results, so that equal keys give equal bytes (docs/design.md, "Determinism").
 
 The learning-rate schedule is applied per epoch: epoch ``e`` (0-based) uses
@@ -24,8 +24,8 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
-from stages import blas, network
-from stages.epochs import Epochs, Scorer
+from pipeline.nn import blas, network
+from pipeline.nn.epochs import Epochs, Scorer
 
 #: Batches whose largest matrix product has fewer multiply-adds (m * n * k) train on one BLAS
 #: thread, larger ones on the library's default (every core). Measured on 2 cores, 784-64-10:

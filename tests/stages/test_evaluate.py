@@ -10,7 +10,8 @@ from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_
 
 from pipeline.config import build_config
 from plugins.activations import ACTIVATIONS
-from stages import evaluate, network
+from stages import evaluate
+from pipeline.nn import network
 
 CLASSES = ["zero", "one", "two", "three"]
 Y_TRUE = np.array([0, 0, 1, 2, 2, 2])

@@ -13,8 +13,9 @@ from pipeline.errors import TrainingError
 from plugins.activations import ACTIVATIONS
 from plugins.initializers import INITIALIZERS
 from plugins.optimizers import OPTIMIZERS
-from stages import init, network, train
-from stages.minibatch import Batch
+from stages import init, train
+from pipeline.nn import network
+from pipeline.nn.minibatch import Batch
 
 
 def blobs(n=150, d=8, k=3, spread=0.6, seed=0, random_labels=False):

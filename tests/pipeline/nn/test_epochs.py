@@ -1,4 +1,4 @@
-"""The training loops over mini-batch steps (stages/epochs.py): whole epochs, validation scoring, the BLAS thread rule."""
+"""The training loops over mini-batch steps (pipeline/nn/epochs.py): whole epochs, validation scoring, the BLAS thread rule."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 
 from plugins.activations import ACTIVATIONS
 from plugins.optimizers import OPTIMIZERS
-from stages import network, train
-from stages.epochs import Epochs, Scorer
+from pipeline.nn import network
+from stages import train
+from pipeline.nn.epochs import Epochs, Scorer
 
 
 def _data(n=300, d=12, k=4, seed=0):

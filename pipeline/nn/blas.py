@@ -11,7 +11,7 @@ whose boundary differs between one and two threads (400 and 392 of 784 here); pr
 short inner axis agree. :func:`calibrate` finds the split of the first layer's product that
 makes one thread reproduce the two-thread result bit for bit, checked on one whole probe step
 (every product, the activation, the weight decay), and sets it on the batch
-(:attr:`stages.minibatch.Batch.split`). If no candidate agrees (another BLAS library, another
+(:attr:`pipeline.nn.minibatch.Batch.split`). If no candidate agrees (another BLAS library, another
 kernel), :func:`tuner` returns None and training stays on one thread. Only those two products
 (and the same forward product of validation chunks of the batch's shape, :meth:`Tuner.follow`)
 ever run on two threads: activations, optimizers (plugins too) and the rest stay on one, so
@@ -27,8 +27,8 @@ from collections.abc import Callable
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from stages import network
-from stages.minibatch import Batch
+from pipeline.nn import network
+from pipeline.nn.minibatch import Batch
 
 #: BLAS threads of the parallel mode. Two: the machines this was measured on; another count
 #: would sum in other blocks and need its own calibration.

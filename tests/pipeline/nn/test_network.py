@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from plugins.activations import ACTIVATIONS
-from stages import network
+from pipeline.nn import network
 
 
 def _net(sizes=(5, 6, 4, 3), n=7, seed=0, dtype=np.float64):

@@ -11,8 +11,9 @@ from threadpoolctl import threadpool_limits
 from pipeline.config import build_config
 from plugins.activations import ACTIVATIONS
 from plugins.optimizers import OPTIMIZERS
-from stages import blas, minibatch, train
-from stages.epochs import Epochs, Steady
+from pipeline.nn import blas, minibatch
+from stages import train
+from pipeline.nn.epochs import Epochs, Steady
 
 
 def _mnist_shaped(n=640, d=784, k=10, seed=0):

@@ -1,8 +1,8 @@
-"""The training loop's arithmetic: :mod:`stages.network`'s math with no allocation per batch.
+"""The training loop's arithmetic: :mod:`pipeline.nn.network`'s math with no allocation per batch.
 
-Same formulas as :func:`stages.network.gradients`, reorganised for speed (measured on MNIST,
+Same formulas as :func:`pipeline.nn.network.gradients`, reorganised for speed (measured on MNIST,
 784-64-10, batch 128; the benchmark in ``benchmarks/`` repeats the measurements). This module
-holds one batch's step (:class:`Batch`); :mod:`stages.epochs` runs it over epochs.
+holds one batch's step (:class:`Batch`); :mod:`pipeline.nn.epochs` runs it over epochs.
 
 - float32 throughout; every per-batch array is allocated once (:class:`Batch`) and written with
   ``out=`` arguments and in-place ufuncs, so a step creates no large temporaries;
@@ -16,9 +16,9 @@ holds one batch's step (:class:`Batch`); :mod:`stages.epochs` runs it over epoch
 - row maxima and row or column sums without NumPy's reductions, which are slow over a short
   axis (a gather at the argmax; products with a vector of ones);
 - the first layer's two products (forward and weight gradient, most of the work) on one BLAS
-  thread or two, switched while training by :mod:`stages.blas`, with the same bits either way:
+  thread or two, switched while training by :mod:`pipeline.nn.blas`, with the same bits either way:
   on one thread the forward product is summed in the two blocks that OpenBLAS's two-thread
-  code uses (:attr:`Batch.split`, found by :func:`stages.blas.calibrate`). Everything else,
+  code uses (:attr:`Batch.split`, found by :func:`pipeline.nn.blas.calibrate`). Everything else,
   plugins included, always runs on one thread.
 """
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.api import Activation
-from stages import network
+from pipeline.nn import network
 
 
 class Batch:
@@ -44,7 +44,7 @@ class Batch:
     weight_decay : float
         L2 coefficient.
     gather : bool
-        Allocate ``x``, the buffer :class:`stages.epochs.Epochs` gathers a batch's rows into
+        Allocate ``x``, the buffer :class:`pipeline.nn.epochs.Epochs` gathers a batch's rows into
         (not needed for full batches).
 
     Attributes

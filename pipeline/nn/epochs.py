@@ -1,8 +1,8 @@
-"""Whole epochs and validation passes over :class:`stages.minibatch.Batch` steps.
+"""Whole epochs and validation passes over :class:`pipeline.nn.minibatch.Batch` steps.
 
 Batches are gathered with one ``np.take(..., out=, mode="clip")`` into the batch's buffer;
 targets and labels are gathered once per epoch, and the accuracy is counted once per epoch from
-stored predictions (see :mod:`stages.minibatch` for why).
+stored predictions (see :mod:`pipeline.nn.minibatch` for why).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.api import Activation
-from stages.minibatch import Batch
+from pipeline.nn.minibatch import Batch
 
 
 class Epochs:
@@ -48,7 +48,7 @@ class Epochs:
         """One pass over the rows in ``order`` (None for the full batch).
 
         For each batch: ``pace.tick(batch)`` (which may switch BLAS threads, see
-        :class:`stages.blas.Tuner`), the gradients, then ``update(grads, loss_sum)``.
+        :class:`pipeline.nn.blas.Tuner`), the gradients, then ``update(grads, loss_sum)``.
 
         Returns
         -------
@@ -83,7 +83,7 @@ class Epochs:
 
 
 class Steady:
-    """The pace of a loop that never changes BLAS threads (:class:`stages.blas.Tuner` does)."""
+    """The pace of a loop that never changes BLAS threads (:class:`pipeline.nn.blas.Tuner` does)."""
 
     def begin(self) -> None:
         """An epoch starts."""
@@ -102,8 +102,8 @@ class Scorer:
     """Loss and accuracy of fixed rows ``x`` (m, d), ``y`` (m, k) under the current weights.
 
     The validation set is measured after every epoch; this does it in chunks of ``chunk`` rows
-    through preallocated buffers, with the arithmetic of :func:`stages.network.cross_entropy`
-    and :func:`stages.network.accuracy` on :func:`stages.network.predict_proba`'s output.
+    through preallocated buffers, with the arithmetic of :func:`pipeline.nn.network.cross_entropy`
+    and :func:`pipeline.nn.network.accuracy` on :func:`pipeline.nn.network.predict_proba`'s output.
     """
 
     def __init__(self, params: list[np.ndarray], activation: Activation, x: np.ndarray, y: np.ndarray,
