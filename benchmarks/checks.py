@@ -109,7 +109,7 @@ def cached_fetch_load(source: str, cache: Path, repeats: int = 5) -> float:
 def idx_parse(idx_dir: Path, repeats: int = 3) -> float:
     """Median seconds to read and decode the four IDX files (gzip included)."""
     from data import IDX_FILES
-    from stages.idx import read_idx
+    from pipeline.data.idx import read_idx
 
     times = []
     for _ in range(repeats):
@@ -146,7 +146,7 @@ def inference_memory(npy: Path, idx_dir: Path) -> dict:
     from plugins.activations import ACTIVATIONS
     from stages import evaluate
     from data import IDX_FILES, load, one_hot
-    from stages.idx import read_idx
+    from pipeline.data.idx import read_idx
 
     x_val, y_val, x_test, y_test = load(npy, ("x_val", "y_val", "x_test", "y_test"))
     y_val, y_test = one_hot(y_val), one_hot(y_test)

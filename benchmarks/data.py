@@ -74,7 +74,7 @@ def prepare(idx_dir: Path, out: Path, max_train: int | None = None) -> dict:
     dict
         ``{"n_train", "n_val", "n_test", "d", "k"}``.
     """
-    from stages.idx import read_idx                            # the repository is on sys.path (bench.py)
+    from pipeline.data.idx import read_idx                            # the repository is on sys.path (bench.py)
 
     out.mkdir(parents=True, exist_ok=True)
     x, y, xt, yt = (read_idx(idx_dir / name) for name in IDX_FILES)

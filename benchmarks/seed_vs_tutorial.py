@@ -26,7 +26,7 @@ import numpy as np
 
 def load_all_rows(source: str) -> tuple[np.ndarray, np.ndarray]:
     """Train rows then test rows, as OpenML's mnist_784 orders them; (70000, 784) uint8 and labels."""
-    from stages.sources import load_source
+    from pipeline.data.sources import load_source
 
     raw = load_source(source)
     x = raw.x if raw.x_test is None else np.concatenate([raw.x, raw.x_test])

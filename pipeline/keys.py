@@ -107,7 +107,7 @@ def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
         before any stage runs.
     data_identity : dict
         Cheap identity of the data source (paths, sizes, mtimes), from
-        ``stages.sources.source_identity``; part of the fetch key.
+        ``pipeline.data.sources.source_identity``; part of the fetch key.
     """
     libs = _library_versions()
     keys: dict[str, str] = {}

@@ -58,7 +58,7 @@ def load_model(path: str | Path) -> Model:
             and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in layers)):
         raise ModelFileError(f"'{json_path}': 'layers' must list the positive layer widths, got {layers!r}")
     _check_meta(meta, json_path)
-    from stages.sources import numpy_file_kind
+    from pipeline.data.sources import numpy_file_kind
 
     if numpy_file_kind(npz_path) != "npz":  # else np.load would try it as a pickle
         raise ModelFileError(f"'{npz_path}' is not a weights-only npz file (no zip signature); "
@@ -115,7 +115,7 @@ def _read_images(path: Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(f"input file '{path}' does not exist" + (" (it is a directory)" if path.is_dir() else "")
                         + "; give an IDX file (.gz ok), .npy or .npz")
-    from stages.sources import numpy_file_kind
+    from pipeline.data.sources import numpy_file_kind
 
     if path.suffix in (".npy", ".npz") and numpy_file_kind(path) != path.suffix[1:]:
         raise DataError(f"'{path}' is not {'an' if path.suffix == '.npz' else 'a'} {path.suffix} file "
@@ -136,7 +136,7 @@ def _read_images(path: Path) -> np.ndarray:
                 return npz[name]
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
             raise DataError(f"'{path}' is not a readable npz file: {exc}") from None
-    from stages.idx import read_idx
+    from pipeline.data.idx import read_idx
 
     return read_idx(path)
 

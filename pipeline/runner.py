@@ -57,7 +57,7 @@ class Runner:
 
     def make_plan(self) -> Plan:
         """Every stage's key for this config (cheap: stats files, hashes small things)."""
-        from stages.sources import source_identity
+        from pipeline.data.sources import source_identity
 
         identity = source_identity(self.config.data.source, self.cache.data_home)
         return plan(self.config, self.plugins, identity, self.stages)

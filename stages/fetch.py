@@ -1,6 +1,6 @@
 """Stage ``fetch``: load the raw data set named by ``data.source``.
 
-The runner keys this stage's cache on :func:`stages.sources.source_identity`
+The runner keys this stage's cache on :func:`pipeline.data.sources.source_identity`
 (file sizes and mtimes, OpenML name, ...), so the data are read only when the
 source changes.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.api import SILENT, Progress
-from stages.sources import load_source
+from pipeline.data.sources import load_source
 
 
 def run(cfg, *, progress: Progress = SILENT, data_home: str | Path | None = None) -> dict:

@@ -3,7 +3,7 @@
 Every class is a fixed random bright pattern plus uniform noise, so the
 classes are far apart and a small MLP separates them in a few epochs. The
 IDX bytes are built here with :mod:`struct`, independently of
-:mod:`stages.idx`, so reader tests are not checked against their own writer.
+:mod:`pipeline.data.idx`, so reader tests are not checked against their own writer.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ import pytest
 from pipeline.api import Progress
 from pipeline.config import build_config
 from pipeline.errors import DataError
-from stages import fetch, openml, sources
+from stages import fetch
+from pipeline.data import openml, sources
 from tests.datasets import make_images, write_idx_dataset, write_npz_dataset
 
 KEYS = {"x_raw", "y_raw", "x_raw_test", "y_raw_test", "dataset"}

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import DataError
-from stages import openml
+from pipeline.data import openml
 from tests.datasets import make_images
 from tests.stages.test_fetch import FakeOpenML, Recorder, Response, offline, run_fetch
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import DataError
-from stages.idx import find_idx_files, parse_idx, read_idx, write_idx
+from pipeline.data.idx import find_idx_files, parse_idx, read_idx, write_idx
 from tests.datasets import idx_bytes, make_images, write_idx_dataset
 
 

@@ -3,7 +3,7 @@
 ``source_identity`` is what the runner hashes into fetch's cache key on every
 run, so it only stats files; the loaders do the reading. scikit-learn is
 imported inside the loaders that need it, never at module level. The OpenML
-and ``auto`` sources live in :mod:`stages.openml`, imported when used.
+and ``auto`` sources live in :mod:`pipeline.data.openml`, imported when used.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 
 from pipeline.api import SILENT, Progress
 from pipeline.errors import ConfigError, DataError
-from stages.idx import IDX_FILES, find_idx_files, read_idx
-from stages.rawdata import RawData, assemble
+from pipeline.data.idx import IDX_FILES, find_idx_files, read_idx
+from pipeline.data.rawdata import RawData, assemble
 
 OFFLINE_ALTERNATIVES = ("data.source=idx:DIR (the four MNIST .gz files), npz:FILE (an mnist.npz) "
                         "or digits (bundled with scikit-learn)")
@@ -139,28 +139,28 @@ def load_digits(arg: str, data_home, progress: Progress) -> RawData:
     return assemble(x.astype(np.uint8), y, None, None, where, "digits", "digits", scale=16.0)
 
 
-# --- openml:NAME and auto: in stages.openml, imported when used --------------------------------
+# --- openml:NAME and auto: in pipeline.data.openml, imported when used --------------------------------
 
 def _identity_openml(arg: str, data_home) -> dict:
-    from stages import openml
+    from pipeline.data import openml
 
     return openml.identity_openml(arg, data_home)
 
 
 def _load_openml(arg: str, data_home, progress: Progress) -> RawData:
-    from stages import openml
+    from pipeline.data import openml
 
     return openml.load_openml(arg, data_home, progress)
 
 
 def _identity_auto(arg: str, data_home) -> dict:
-    from stages import openml
+    from pipeline.data import openml
 
     return openml.identity_auto(arg, data_home)
 
 
 def _load_auto(arg: str, data_home, progress: Progress) -> RawData:
-    from stages import openml
+    from pipeline.data import openml
 
     return openml.load_auto(arg, data_home, progress)
 

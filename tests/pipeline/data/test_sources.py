@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ConfigError, DataError
-from stages import sources
-from stages.idx import write_idx
-from stages.rawdata import pixel_max
-from stages.sources import load_source, parse_source, source_identity
+from pipeline.data import sources
+from pipeline.data.idx import write_idx
+from pipeline.data.rawdata import pixel_max
+from pipeline.data.sources import load_source, parse_source, source_identity
 from tests.datasets import make_images, write_idx_dataset, write_npz_dataset
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 # --- idx:DIR -------------------------------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_identity_is_fast(tmp_path):
 
 def test_no_scikit_learn_import_until_a_loader_needs_it(tmp_path):
     code = ("import sys\nimport stages.fetch, stages.normalize, stages.encode, stages.split\n"
-            f"from stages.sources import source_identity\nsource_identity('auto', {str(tmp_path)!r})\n"
+            f"from pipeline.data.sources import source_identity\nsource_identity('auto', {str(tmp_path)!r})\n"
             "source_identity('digits', None)\nassert 'sklearn' not in sys.modules, 'sklearn imported'\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
