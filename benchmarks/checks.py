@@ -86,7 +86,7 @@ def bare_python(repeats: int) -> float:
 
 def cached_fetch_load(source: str, cache: Path, repeats: int = 5) -> float:
     """Median seconds to load every output of the cached ``fetch`` entry, as the runner does."""
-    from pipeline.cache import Cache
+    from pipeline.cache.store import Cache
     from pipeline.config import build_config
     from pipeline.plugin_manager import load_plugins
     from pipeline.runner import Runner

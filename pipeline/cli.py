@@ -88,7 +88,7 @@ class Session:
         return load_config(self.args.config, self.args.preset, self.args.sets)
 
     def cache(self) -> Any:
-        from pipeline.cache import Cache, default_cache_dir
+        from pipeline.cache.store import Cache, default_cache_dir
 
         return Cache(Path(self.args.cache_dir) if self.args.cache_dir else default_cache_dir())
 
@@ -165,7 +165,7 @@ def cmd_status(s: Session) -> int:
 
     from pipeline.display import styled
     from pipeline.runner import Runner
-    from pipeline.status import stage_status
+    from pipeline.cache.status import stage_status
 
     runner = Runner(s.config(), s.cache(), s.plugins())
     table = Table(title=f"status (cache {runner.cache.root})", title_justify="left")

@@ -68,7 +68,7 @@ class Implementation:
 
     def identity(self) -> dict[str, str]:
         """What of this implementation enters a cache key (and ``status`` diffs)."""
-        from pipeline.fingerprint import object_fingerprint
+        from pipeline.cache.fingerprint import object_fingerprint
 
         return {"name": self.name, "plugin": self.plugin.name, "dist": self.plugin.dist,
                 "version": self.plugin.version, "code": object_fingerprint(self.obj)}

@@ -14,11 +14,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache import Cache, CorruptEntry, Entry, atomic_write, sweep
+from pipeline.cache.store import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
 from pipeline.guards import check_outputs, probe_plugins
-from pipeline.keys import Plan, plan, stage_config
+from pipeline.cache.keys import Plan, plan, stage_config
 from pipeline.plugin_manager import Plugins
 from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, validate
 from pipeline.report import Display, StageResult
@@ -151,7 +151,7 @@ class Runner:
         return result
 
     def _why(self, stage: Stage) -> str:
-        from pipeline.keys import explain
+        from pipeline.cache.keys import explain
 
         if stage.name in self._forced:
             return "forced"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.cache import Cache
+from pipeline.cache.store import Cache
 from tests.conftest import FAST
 
 ROOT = Path(__file__).resolve().parents[2]

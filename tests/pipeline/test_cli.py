@@ -125,7 +125,7 @@ def test_predict_refuses_foreign_model_files(cli, tmp_path, fast_sets):
 
 def test_status_reports_a_damaged_entry(cli, fast_sets):
     assert cli("run", "-q", *fast_sets).code == 0
-    from pipeline.cache import Cache
+    from pipeline.cache.store import Cache
 
     entry = Cache(os.environ["PIPELINE_CACHE_DIR"]).latest("evaluate")
     name = entry.meta["outputs"]["metrics"]["file"]

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from pipeline.cache import Cache
+from pipeline.cache.store import Cache
 from pipeline.registry import stage_names
 from tests.conftest import FAST
 from tests.pipeline.processes import env, run

@@ -29,8 +29,8 @@ from tests.pipeline.processes import INTERRUPTED, assert_only_complete_entries, 
 DRIVER = r'''
 import os, signal, sys
 import joblib
-import pipeline.cache as cache
-import pipeline.atomic as atomic
+import pipeline.cache.store as cache
+import pipeline.cache.atomic as atomic
 import pipeline.runner as runner
 from pipeline.cli import main
 

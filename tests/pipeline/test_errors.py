@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import Cache
+from pipeline.cache.store import Cache
 from pipeline.cli import main
 from tests.conftest import FAST
 from tests.pipeline.bad_builders import BadPlugins

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from pipeline.cache import Cache
+from pipeline.cache.store import Cache
 from tests.conftest import FAST
 from tests.pipeline.processes import INTERRUPTED, assert_only_complete_entries, cli_args, debris, env, metrics, run
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.entry
-from pipeline.atomic import is_abandoned, sweep, tmp_prefix
-from pipeline.cache import Cache
+import pipeline.cache.entry
+from pipeline.cache.atomic import is_abandoned, sweep, tmp_prefix
+from pipeline.cache.store import Cache
 from pipeline.registry import stage_names
 
 WARNING = "warning: cache entry of stage '{}' is damaged ("
@@ -74,7 +74,7 @@ def test_damaged_entry_on_a_cached_run_is_one_warning_and_recomputed(cli, fast_s
     assert cli("run", "-q", *fast_sets, "--out", "good").code == 0
     _damage(cache_dir, stage, output, how)
     if when == "on-load":  # no file counts as small: the checksum is checked when the output is loaded
-        monkeypatch.setattr(pipeline.entry, "SMALL_FILE", 0)
+        monkeypatch.setattr(pipeline.cache.entry, "SMALL_FILE", 0)
     result = cli("run", "-q", *fast_sets, "--out", "again")
     assert result.code == 0, result.err
     lines = result.err.strip().splitlines()
@@ -106,9 +106,9 @@ def test_a_fully_cached_run_reads_only_the_outputs_it_reports(cli, fast_sets, ca
     """No array is read back on a fully cached run: only the record's small outputs are checksummed."""
     assert cli("run", "-q", *fast_sets).code == 0
     read = []
-    original = pipeline.entry.file_crc
-    monkeypatch.setattr(pipeline.entry, "file_crc", lambda path: read.append(path) or original(path))
-    monkeypatch.setattr(pipeline.entry, "SMALL_FILE", 0)  # nothing is checked on a hit but sizes
+    original = pipeline.cache.entry.file_crc
+    monkeypatch.setattr(pipeline.cache.entry, "file_crc", lambda path: read.append(path) or original(path))
+    monkeypatch.setattr(pipeline.cache.entry, "SMALL_FILE", 0)  # nothing is checked on a hit but sizes
     assert cli("run", "-q", *fast_sets).code == 0
     outputs = {}
     for path in read:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pipeline import hookimpl
-from pipeline.cache import Cache
+from pipeline.cache.store import Cache
 from pipeline.config import load_config
 from pipeline.errors import PluginError, TrainingError
 from pipeline.plugin_manager import load_plugins

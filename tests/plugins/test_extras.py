@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import Entry
+from pipeline.cache.store import Entry
 from pipeline.plugin_manager import AUTOLOAD_ENV
 from tests.distributions import forget_modules, set_version, write_distribution
 

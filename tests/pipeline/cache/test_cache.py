@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from pipeline.cache import Cache, CorruptEntry
+from pipeline.cache.store import Cache, CorruptEntry
 from pipeline.errors import CacheError
 
 

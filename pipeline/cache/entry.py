@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import file_crc
+from pipeline.cache.atomic import file_crc
 
 ENTRY_FILE = "entry.json"
 #: Files up to this size are checksummed on every cache hit; larger ones when loaded.

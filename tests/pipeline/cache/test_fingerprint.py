@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from pipeline.api import Activation
-from pipeline.fingerprint import module_fingerprint, object_fingerprint
+from pipeline.cache.fingerprint import module_fingerprint, object_fingerprint
 
 
 @pytest.fixture

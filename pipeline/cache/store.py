@@ -33,8 +33,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.atomic import atomic_write, file_crc, fsync_dir, sweep, tmp_prefix
-from pipeline.entry import ENTRY_FILE, CorruptEntry, Entry
+from pipeline.cache.atomic import atomic_write, file_crc, fsync_dir, sweep, tmp_prefix
+from pipeline.cache.entry import ENTRY_FILE, CorruptEntry, Entry
 from pipeline.errors import CacheError
 
 __all__ = ["Cache", "CorruptEntry", "Entry", "atomic_write", "default_cache_dir", "sweep"]

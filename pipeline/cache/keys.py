@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.cache import CACHE_FORMAT
+from pipeline.cache.store import CACHE_FORMAT
 from pipeline.config import Config
-from pipeline.fingerprint import module_fingerprint
+from pipeline.cache.fingerprint import module_fingerprint
 from pipeline.plugin_manager import Implementation, Plugins
 from pipeline.registry import STAGES, Stage, upstream
 

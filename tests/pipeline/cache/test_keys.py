@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import build_config
-from pipeline.keys import ConfigView, config_values, explain, make_key
+from pipeline.cache.keys import ConfigView, config_values, explain, make_key
 from pipeline.registry import get_stage
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.cache import Cache, CorruptEntry
-from pipeline.keys import Plan, explain
+from pipeline.cache.store import Cache, CorruptEntry
+from pipeline.cache.keys import Plan, explain
 from pipeline.registry import STAGES, Stage
 
 
