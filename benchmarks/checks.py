@@ -88,7 +88,7 @@ def cached_fetch_load(source: str, cache: Path, repeats: int = 5) -> float:
     """Median seconds to load every output of the cached ``fetch`` entry, as the runner does."""
     from pipeline.cache.store import Cache
     from pipeline.config import build_config
-    from pipeline.plugin_manager import load_plugins
+    from pipeline.hooks.manager import load_plugins
     from pipeline.runner import Runner
 
     store = Cache(cache)

@@ -96,7 +96,7 @@ class Session:
         from rich.markup import escape
 
         from pipeline.errors import ConfigError
-        from pipeline.plugin_manager import load_plugins
+        from pipeline.hooks.manager import load_plugins
 
         blocked = []
         for opt in self.args.plugin_opts:
@@ -138,9 +138,9 @@ def _point_latest(link: Path, target: Path) -> None:
 
 
 def cmd_run(s: Session) -> int:
-    from pipeline.display import RichDisplay
+    from pipeline.ui.terminal import RichDisplay
     from pipeline.registry import Selection
-    from pipeline.report import QuietDisplay
+    from pipeline.ui.base import QuietDisplay
     from pipeline.runner import Runner
 
     config, cache, plugins = s.config(), s.cache(), s.plugins()
@@ -163,7 +163,7 @@ def cmd_run(s: Session) -> int:
 def cmd_status(s: Session) -> int:
     from rich.table import Table
 
-    from pipeline.display import styled
+    from pipeline.ui.terminal import styled
     from pipeline.runner import Runner
     from pipeline.cache.status import stage_status
 
@@ -214,7 +214,7 @@ def cmd_cache(s: Session) -> int:
 def cmd_plugins(s: Session) -> int:
     from rich.table import Table
 
-    from pipeline.plugin_manager import KINDS
+    from pipeline.hooks.manager import KINDS
 
     plugins = s.plugins()
     table = Table(title="plugins", title_justify="left")
@@ -239,7 +239,7 @@ def cmd_predict(s: Session) -> int:
 
 
 def cmd_check_plugins(s: Session) -> int:
-    from pipeline.check import run_checks
+    from pipeline.hooks.check import run_checks
 
     return run_checks(s.plugins(), s.args.names, s.console)
 

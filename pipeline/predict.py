@@ -171,7 +171,7 @@ def run_predict(model_path: str, input_path: str, limit: int, console: Any, plug
     from rich.table import Table
 
     from pipeline.errors import PluginError
-    from pipeline.plugin_manager import load_plugins
+    from pipeline.hooks.manager import load_plugins
 
     model = load_model(model_path)
     name = model.meta["activation"]

@@ -17,11 +17,11 @@ from typing import Any
 from pipeline.cache.store import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
-from pipeline.guards import check_outputs, probe_plugins
+from pipeline.hooks.guards import check_outputs, probe_plugins
 from pipeline.cache.keys import Plan, plan, stage_config
-from pipeline.plugin_manager import Plugins
+from pipeline.hooks.manager import Plugins
 from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, validate
-from pipeline.report import Display, StageResult
+from pipeline.ui.base import Display, StageResult
 
 
 @dataclass
@@ -104,7 +104,7 @@ class Runner:
         return record
 
     def _probe(self, stage: Stage) -> None:
-        """Call the stage's plugins once on tiny inputs (see :mod:`pipeline.guards`), before computing it."""
+        """Call the stage's plugins once on tiny inputs (see :mod:`pipeline.hooks.guards`), before computing it."""
         if stage.name not in self._probed:
             probe_plugins(stage, self.plan.implementations[stage.name], self.config)
             self._probed.add(stage.name)

@@ -1,7 +1,7 @@
 """The built-in plugins: activations, initializers and optimizers.
 
 Each module registers its implementations through the same ``pipeline``
-hooks a third-party package would use (see :mod:`pipeline.hookspecs`); the
+hooks a third-party package would use (see :mod:`pipeline.hooks.specs`); the
 plugin manager imports every module named in :data:`DEFAULT_PLUGINS` and
 registers it before loading the ``pipeline`` entry-point group.
 """

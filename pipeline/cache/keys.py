@@ -19,7 +19,7 @@ from typing import Any
 from pipeline.cache.store import CACHE_FORMAT
 from pipeline.config import Config
 from pipeline.cache.fingerprint import module_fingerprint
-from pipeline.plugin_manager import Implementation, Plugins
+from pipeline.hooks.manager import Implementation, Plugins
 from pipeline.registry import STAGES, Stage, upstream
 
 #: The project's own packages: a stage's code fingerprint follows its imports into these.

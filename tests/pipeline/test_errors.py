@@ -63,7 +63,7 @@ def assert_cache_intact(cache_dir: Path, before: dict[str, bytes], unchanged: bo
 
 @pytest.fixture
 def bad_plugins(monkeypatch):
-    import pipeline.plugin_manager as pm
+    import pipeline.hooks.manager as pm
 
     original = pm.load_plugins
     monkeypatch.setattr(pm, "load_plugins", lambda **kw: original(**kw, extra=[(BadPlugins(), "badplugins")]))

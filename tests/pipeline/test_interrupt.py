@@ -55,8 +55,8 @@ def test_ctrl_c_stops_the_live_display(idx_dir, cache_dir):
     """The runner closes the display (rich's live progress bar, which hides the cursor) on Ctrl-C."""
     from pipeline.api import Progress
     from pipeline.config import load_config
-    from pipeline.plugin_manager import load_plugins
-    from pipeline.report import Display
+    from pipeline.hooks.manager import load_plugins
+    from pipeline.ui.base import Display
     from pipeline.runner import Runner
 
     class Interrupting(Progress):

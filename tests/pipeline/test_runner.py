@@ -11,7 +11,7 @@ from pipeline import hookimpl
 from pipeline.cache.store import Cache
 from pipeline.config import load_config
 from pipeline.errors import PluginError, TrainingError
-from pipeline.plugin_manager import load_plugins
+from pipeline.hooks.manager import load_plugins
 from pipeline.registry import stage_names
 from pipeline.registry import Selection
 from pipeline.runner import Runner

@@ -10,12 +10,12 @@ from rich.console import Console
 
 from pipeline import hookimpl
 from pipeline.api import Activation
-from pipeline.check import CHECKS, check_implementation, run_check, run_checks
-from pipeline.conformance import (activation_derivative, activation_large_inputs, activation_pure,
+from pipeline.hooks.check import CHECKS, check_implementation, run_check, run_checks
+from pipeline.hooks.conformance import (activation_derivative, activation_large_inputs, activation_pure,
                                   activation_shape_dtype, initializer_deterministic, initializer_scale,
                                   initializer_shape, optimizer_converges, optimizer_in_place)
 from pipeline.errors import PluginError
-from pipeline.plugin_manager import load_plugins
+from pipeline.hooks.manager import load_plugins
 from plugins.activations import ACTIVATIONS, tanh
 from plugins.initializers import INITIALIZERS
 from plugins.optimizers import OPTIMIZERS, SGD

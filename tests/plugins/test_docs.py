@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import hookspecs
-from pipeline.conformance import LARGE, LEARNING_RATES, STEPS, TOLERANCE
-from pipeline.plugin_manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP, KINDS
+from pipeline.hooks import specs as hookspecs
+from pipeline.hooks.conformance import LARGE, LEARNING_RATES, STEPS, TOLERANCE
+from pipeline.hooks.manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP, KINDS
 from tests.distributions import forget_modules, write_distribution
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
@@ -25,12 +25,12 @@ def _specs() -> dict[str, object]:
 
 
 def _annotation(annotation: object) -> str:
-    # hookspecs.py uses `from __future__ import annotations`: annotations are their source text
+    # specs.py uses `from __future__ import annotations`: annotations are their source text
     return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
 
 
 def signature(fn) -> str:
-    """``name(param: type, ...) -> return``, as written in hookspecs.py."""
+    """``name(param: type, ...) -> return``, as written in specs.py."""
     sig = inspect.signature(fn)
     params = ", ".join(p.name if p.annotation is p.empty else f"{p.name}: {_annotation(p.annotation)}"
                        for p in sig.parameters.values())

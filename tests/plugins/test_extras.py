@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cache.store import Entry
-from pipeline.plugin_manager import AUTOLOAD_ENV
+from pipeline.hooks.manager import AUTOLOAD_ENV
 from tests.distributions import forget_modules, set_version, write_distribution
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipeline-extras"

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline import hookimpl
 from pipeline.errors import PluginError
-from pipeline.plugin_manager import AUTOLOAD_ENV, load_plugins
+from pipeline.hooks.manager import AUTOLOAD_ENV, load_plugins
 from plugins.activations import ACTIVATIONS
 from tests.distributions import forget_modules_in, write_distribution
 

@@ -4,7 +4,7 @@ Each takes the registered object (an activation, an initializer, an
 optimizer factory) and returns ``(passed, detail)``, where ``detail`` says
 what was expected and what was measured; they raise whatever the plugin's
 code raises. The interfaces checked are the ones ``docs/plugins.md``
-documents. :mod:`pipeline.check` runs them and prints the table.
+documents. :mod:`pipeline.hooks.check` runs them and prints the table.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from typing import Any
 
 import pluggy
 
-from pipeline import hookspecs
+from pipeline.hooks import specs as hookspecs
 from pipeline.errors import PluginError
 
 #: Entry-point group third-party plugin packages register under.

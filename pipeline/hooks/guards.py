@@ -4,7 +4,7 @@ A plugin that returns the wrong shape or dtype would otherwise fail deep
 inside the training loop with a NumPy message that names nobody. Before a
 stage that uses plugins is computed, each plugin is called on tiny inputs (an
 activation goes through the same shape, dtype and purity checks as
-``check-plugins``, :mod:`pipeline.conformance`); after it ran, the outputs are
+``check-plugins``, :mod:`pipeline.hooks.conformance`); after it ran, the outputs are
 checked for the right names and, for the model stages, for shapes, dtype and
 finiteness. Nothing here touches a cached stage, and nothing costs more than a
 pass over the weights.
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ConfigError, PluginError, TrainingError
-from pipeline.plugin_manager import Implementation
+from pipeline.hooks.manager import Implementation
 from pipeline.registry import Stage
 
 
@@ -49,9 +49,9 @@ def _call(impl: Implementation, what: str, function: Any, *args: Any) -> Any:
 
 
 def _probe_activation(impl: Implementation, config: Any) -> None:
-    """The shape, dtype and purity checks of ``check-plugins`` (:mod:`pipeline.conformance`), then
+    """The shape, dtype and purity checks of ``check-plugins`` (:mod:`pipeline.hooks.conformance`), then
     finite values on ordinary input."""
-    from pipeline import conformance
+    from pipeline.hooks import conformance
 
     for check in (conformance.activation_shape_dtype, conformance.activation_pure):
         passed, detail = _call(impl, "forward(z) or derivative(z, a)", check, impl.obj)

@@ -1,7 +1,7 @@
 """What a run reports: each stage's result, and the display interface the runner talks to.
 
 :class:`Display` says nothing (tests, embedding); :class:`QuietDisplay` is ``-q``;
-:class:`pipeline.display.RichDisplay` draws progress bars and tables.
+:class:`pipeline.ui.terminal.RichDisplay` draws progress bars and tables.
 """
 
 from __future__ import annotations

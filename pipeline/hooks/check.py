@@ -1,6 +1,6 @@
 """``python -m pipeline check-plugins [NAME...]``: numerical conformance checks of plugins.
 
-Runs the checks of :mod:`pipeline.conformance` on every registered
+Runs the checks of :mod:`pipeline.hooks.conformance` on every registered
 activation, initializer and optimizer (or the ones named) and prints a table
 of pass/fail with what was expected and what was measured. Every check is a
 plain function ``check(obj) -> (ok, detail)``, so tests and plugin authors
@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.conformance import (activation_derivative, activation_large_inputs, activation_pure,
+from pipeline.hooks.conformance import (activation_derivative, activation_large_inputs, activation_pure,
                                   activation_shape_dtype, initializer_deterministic, initializer_scale,
                                   initializer_shape, optimizer_converges, optimizer_in_place)
 from pipeline.errors import PluginError
-from pipeline.plugin_manager import Implementation, Plugins
+from pipeline.hooks.manager import Implementation, Plugins
 
 #: A check: the registered object in, ``(passed, expected-vs-measured detail)`` out.
 Check = Callable[[Any], "tuple[bool, str]"]

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from pipeline.api import Progress
-from pipeline.report import Display, StageResult
+from pipeline.ui.base import Display, StageResult
 
 _STATUS_STYLE = {"ran": "green", "cached": "cyan", "skipped": "dim", "stale": "yellow", "missing": "red",
                  "damaged": "bold red"}

@@ -1,0 +1,1 @@
+"""What a run shows: ``base`` (stage results and the quiet display) and ``terminal`` (the rich one)."""
