@@ -1,0 +1,20 @@
+"""``pipeline check-plugins [NAME ...]``: verify registered plugins numerically."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+NAME = "check-plugins"
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    check = sub.add_parser(NAME, parents=[common], help="verify registered plugins numerically")
+    check.add_argument("names", nargs="*", metavar="NAME", help="only these implementations")
+    return check
+
+
+def run(s: Any) -> int:
+    from pipeline.hooks.check import run_checks
+
+    return run_checks(s.plugins(), s.args.names, s.console)

@@ -1,0 +1,20 @@
+"""``pipeline config``: the effective config as TOML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+NAME = "config"
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    return sub.add_parser(NAME, parents=[common], help="print the effective config as TOML")
+
+
+def run(s: Any) -> int:
+    from pipeline.config import to_toml
+
+    sys.stdout.write(to_toml(s.config()))
+    return 0

@@ -1,0 +1,76 @@
+"""``pipeline run``: run the stages, reusing cached ones."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import PipelineError
+
+NAME = "run"
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    run = sub.add_parser(NAME, parents=[common], help="run the stages (cached ones are reused)")
+    run.add_argument("--only", metavar="STAGE", help="re-run one stage on cached inputs, skip the ones after it")
+    run.add_argument("--from", dest="start", metavar="STAGE", help="re-run this stage and every stage after it")
+    run.add_argument("--to", dest="stop", metavar="STAGE", help="stop after this stage")
+    run.add_argument("--force", nargs="?", const="*", metavar="STAGE",
+                     help="ignore cache hits: all stages, or STAGE and what depends on it")
+    run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<time>, with runs/latest)")
+    return run
+
+
+def run(s: Any) -> int:
+    from pipeline.registry import Selection
+    from pipeline.runner import Runner
+    from pipeline.ui.base import QuietDisplay
+    from pipeline.ui.terminal import RichDisplay
+
+    config, cache, plugins = s.config(), s.cache(), s.plugins()
+    selection = Selection(s.args.only, s.args.start, s.args.stop, s.args.force)
+    selection.resolve()  # unknown stage names fail before anything runs
+    display = QuietDisplay() if s.args.quiet else RichDisplay(s.console)
+    out_dir, latest = out_dir_for(s.args.out)
+    runner = Runner(config, cache, plugins, display)
+    try:
+        runner.run(selection, out_dir)
+    except BaseException:
+        if latest is not None and not any(out_dir.iterdir()):
+            out_dir.rmdir()  # the run directory made for this run: leave no empty one behind
+        raise
+    if latest is not None:
+        point_latest(latest, out_dir)
+    return 0
+
+
+def out_dir_for(requested: str | None) -> tuple[Path, Path | None]:
+    """The run's output directory and, for the default, the ``runs/latest`` link to update.
+
+    The default ``runs/<time>[-n]`` is created here with an exclusive ``mkdir``, so two
+    runs started in the same second never share a directory.
+    """
+    if requested:
+        return Path(requested), None
+    runs = Path("runs")
+    runs.mkdir(exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 10_000):
+        candidate = runs / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate, runs / "latest"
+    raise PipelineError(f"cannot create a new run directory in '{runs}'; use --out DIR")
+
+
+def point_latest(link: Path, target: Path) -> None:
+    """Point ``link`` at ``target`` atomically (a new symlink renamed over the old one)."""
+    tmp = link.with_name(f".latest.{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target.name)
+    os.replace(tmp, link)
