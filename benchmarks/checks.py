@@ -68,7 +68,8 @@ def cached_runs(source: str, cache: Path, out: Path, repeats: int) -> dict:
     imported = {line.split("|")[-1].strip() for line in traced["stderr"].splitlines() if "import time:" in line}
     sklearn = sorted(m for m in imported if m == "sklearn" or m.startswith("sklearn."))
     stages = sorted(m for m in imported if m in STAGE_MODULES)
-    helpers = sorted(m for m in imported if m.startswith("stages.") and m not in STAGE_MODULES)
+    helpers = sorted(m for m in imported if (m.startswith("stages.") and m not in STAGE_MODULES)
+                     or m.startswith(("pipeline.nn.", "pipeline.data.idx", "pipeline.data.openml")))
     return {"walls": walls, "median": statistics.median(walls), "statuses": sorted(statuses),
             "sklearn": sklearn, "stage_modules": stages, "stage_helpers": helpers}
 

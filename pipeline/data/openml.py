@@ -26,7 +26,7 @@ import numpy as np
 from pipeline.api import Progress
 from pipeline.errors import DataError
 from pipeline.data.rawdata import RawData, assemble
-from pipeline.data.sources import OFFLINE_ALTERNATIVES, identity_digits, load_digits
+from pipeline.data.digits import OFFLINE_ALTERNATIVES, identity_digits, load_digits
 
 #: Lower-case OpenML name -> (pinned version, rows at the end that form the official test set).
 #: Pinning the version keeps ``openml:NAME`` meaning the same data as OpenML evolves.

@@ -19,11 +19,8 @@ import numpy as np
 from pipeline.api import SILENT, Progress
 from pipeline.errors import ConfigError, DataError
 from pipeline.data.idx import IDX_FILES, find_idx_files, read_idx
+from pipeline.data.digits import identity_digits, load_digits
 from pipeline.data.rawdata import RawData, assemble
-
-OFFLINE_ALTERNATIVES = ("data.source=idx:DIR (the four MNIST .gz files), npz:FILE (an mnist.npz) "
-                        "or digits (bundled with scikit-learn)")
-
 
 def _stat(path: Path) -> os.stat_result | None:
     try:
@@ -120,23 +117,6 @@ def _load_npz(arg: str, data_home, progress: Progress) -> RawData:
              "x_test": f"{path}[x_test]", "y_test": f"{path}[y_test]"}
     return assemble(a["x_train"], a["y_train"], a.get("x_test"), a.get("y_test"), where,
                     f"npz:{path}", path.stem)
-
-
-# --- digits --------------------------------------------------------------------------------------
-
-def identity_digits(arg: str, data_home) -> dict:
-    import importlib.metadata  # the bundled file can only change with scikit-learn itself
-
-    return {"scikit-learn": importlib.metadata.version("scikit-learn")}
-
-
-def load_digits(arg: str, data_home, progress: Progress) -> RawData:
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    x, y = sklearn_digits(return_X_y=True)
-    # Values are whole numbers 0..16 stored as float64: uint8 is lossless and 8x smaller.
-    where = {"x": "digits", "y": "digits"}
-    return assemble(x.astype(np.uint8), y, None, None, where, "digits", "digits", scale=16.0)
 
 
 # --- openml:NAME and auto: in pipeline.data.openml, imported when used --------------------------------
