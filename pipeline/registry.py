@@ -38,6 +38,9 @@ class Stage:
         Keywords the runner supplies that cannot change the outputs:
         ``"progress"`` (a :class:`pipeline.api.Progress`) and ``"data_home"``
         (a directory for downloads, inside the cache dir).
+    libraries : tuple of str
+        Distributions besides numpy and scikit-learn whose version (or absence) can change
+        the outputs; part of the cache key.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Stage:
     writes: tuple[str, ...]
     plugins: dict[str, str] = field(default_factory=dict)
     context: tuple[str, ...] = ()
+    libraries: tuple[str, ...] = ()
 
     def function(self) -> Callable[..., dict]:
         """Import the stage module and return its ``run`` function."""
@@ -73,7 +77,8 @@ STAGES: tuple[Stage, ...] = (
           ("metrics", "metrics.json"), plugins={"activation": "model.activation"}),
     Stage("export", "stages.export", ("*",),
           ("params", "history", "metrics", "classes", "preprocessing", "dataset"),
-          ("model.npz", "model.json")),
+          ("model.npz", "model.json", "model.onnx"), plugins={"onnx_activation": "model.activation"},
+          context=("progress",), libraries=("onnx",)),
 )
 
 

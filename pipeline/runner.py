@@ -227,8 +227,13 @@ class Runner:
             sweep(Path(out_dir))
             for stage in self.stages:
                 for name in stage.writes:
-                    if "." in name and stage.name in visit:
-                        atomic_write(Path(out_dir) / name, bytes(self._output(stage.name, name)), mode=_FILE_MODE)
+                    if "." not in name or stage.name not in visit:
+                        continue
+                    content = self._output(stage.name, name)
+                    if content is not None:
+                        atomic_write(Path(out_dir) / name, bytes(content), mode=_FILE_MODE)
+                    else:  # the stage wrote no such file this time: leave none from an earlier run
+                        (Path(out_dir) / name).unlink(missing_ok=True)
         headline = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
         return {
             "pipeline_version": __import__("pipeline").__version__,

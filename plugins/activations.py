@@ -8,6 +8,8 @@ Python scalars in the formulas are "weak" (NEP 50), so float32 stays float32.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from pipeline import hookimpl
@@ -76,3 +78,24 @@ ACTIVATIONS: dict[str, Activation] = {
 def pipeline_register_activations() -> dict[str, Activation]:
     """Register the built-in activations."""
     return dict(ACTIVATIONS)
+
+
+def _one_op(op_type: str, x: str, y: str, **attributes: float) -> list:
+    """The ONNX form of an activation that is one ONNX operator: ``y = op_type(x)``."""
+    return [(op_type, [x], [y], dict(attributes))]
+
+
+#: Name -> ONNX form (see ``pipeline_register_onnx_activations``).
+ONNX_FORMS = {
+    # partials, so that the op and its attributes are part of the plugin's fingerprint
+    "relu": functools.partial(_one_op, "Relu"),
+    "leaky_relu": functools.partial(_one_op, "LeakyRelu", alpha=LEAKY_SLOPE),
+    "sigmoid": functools.partial(_one_op, "Sigmoid"),
+    "tanh": functools.partial(_one_op, "Tanh"),
+}
+
+
+@hookimpl
+def pipeline_register_onnx_activations() -> dict:
+    """The ONNX operators of the built-in activations, for ``model.onnx``."""
+    return dict(ONNX_FORMS)

@@ -1,4 +1,5 @@
-"""Stage ``export``: the trained model as ``model.npz`` (weights) and ``model.json`` (everything else)."""
+"""Stage ``export``: the trained model as ``model.npz`` (weights), ``model.json`` (everything else)
+and ``model.onnx`` (the whole model, preprocessing included, for any ONNX runtime)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import json
 import numpy as np
 
 import pipeline
+from pipeline.api import SILENT, Progress
+from pipeline.errors import PluginError
 from pipeline.nn import network
+from pipeline.nn import onnx as onnx_graph
 
 #: Identifies the model files this stage writes; bump the version on any change of layout.
 FORMAT, FORMAT_VERSION = "pipeline-mlp", 1
@@ -32,8 +36,30 @@ def _npz(params: list[np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
+def _onnx(params: list[np.ndarray], onnx_activation, activation: str, classes: list, preprocessing: dict,
+          progress: Progress) -> bytes | None:
+    """``model.onnx``, or None (and one warning line) when it cannot be built."""
+    if onnx_activation is None:
+        progress.warn(f"model.onnx not written: activation '{activation}' has no ONNX form (its plugin can "
+                      f"add one with the pipeline_register_onnx_activations hook); model.npz and model.json are")
+        return None
+    if not onnx_graph.onnx_available():
+        progress.warn(f"model.onnx not written: the onnx package is not installed; {onnx_graph.INSTALL_HINT}")
+        return None
+    import onnx  # available: checked above
+
+    metadata = {"activation": activation, "layers": network.layer_sizes(params),
+                "image_shape": preprocessing.get("image_shape"), "preprocessing": preprocessing}
+    try:
+        return onnx_graph.build_model(params, onnx_activation, preprocessing, classes,
+                                      json.loads(json.dumps(metadata, default=_jsonable)))
+    except (onnx_graph.FormError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as exc:
+        raise PluginError(f"the ONNX form of activation '{activation}' is not valid ONNX: "
+                          f"{' '.join(str(exc).split())[:300]}") from None
+
+
 def run(cfg, *, params: list[np.ndarray], history: dict, metrics: dict, classes: list,
-        preprocessing: dict, dataset: dict) -> dict:
+        preprocessing: dict, dataset: dict, onnx_activation=None, progress: Progress = SILENT) -> dict:
     """Serialize the model.
 
     Reads the whole config (it is recorded in ``model.json``).
@@ -54,11 +80,15 @@ def run(cfg, *, params: list[np.ndarray], history: dict, metrics: dict, classes:
         How raw pixels become inputs (from ``normalize``).
     dataset : dict
         Description of the data source (from ``fetch``).
+    onnx_activation : callable or None
+        The activation's ONNX form (``pipeline_register_onnx_activations``); None: it has none.
+    progress : Progress
+        Where the one line goes when no ``model.onnx`` can be written.
 
     Returns
     -------
     dict
-        ``{"model.npz": bytes, "model.json": bytes}``.
+        ``{"model.npz": bytes, "model.json": bytes, "model.onnx": bytes or None}``.
     """
     description = {
         "format": FORMAT, "format_version": FORMAT_VERSION,
@@ -69,4 +99,6 @@ def run(cfg, *, params: list[np.ndarray], history: dict, metrics: dict, classes:
         "pipeline_version": pipeline.__version__,
     }
     text = json.dumps(description, indent=2, default=_jsonable) + "\n"
-    return {"model.npz": _npz(params), "model.json": text.encode("utf-8")}
+    return {"model.npz": _npz(params), "model.json": text.encode("utf-8"),
+            "model.onnx": _onnx(params, onnx_activation, cfg.model.activation, list(classes), preprocessing,
+                                progress)}

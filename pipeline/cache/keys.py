@@ -83,9 +83,15 @@ class Plan:
     implementations: dict[str, dict[str, Implementation]]
 
 
-def _library_versions() -> dict[str, str]:
-    # numerical results can change between releases of these
-    return {name: importlib.metadata.version(name) for name in ("numpy", "scikit-learn")}
+def _library_versions(names: tuple[str, ...] = ("numpy", "scikit-learn")) -> dict[str, str | None]:
+    # numerical results can change between releases of these; None: not installed
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
 
 
 def make_key(inputs: dict[str, Any]) -> str:
@@ -122,7 +128,7 @@ def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
             "config": config_values(stage, config),
             "plugins": {kind: impl.identity() for kind, impl in impls[stage.name].items()},
             "upstream": {name: keys[name] for name in upstream(stage, stages)},
-            "libs": libs,
+            "libs": {**libs, **_library_versions(stage.libraries)} if stage.libraries else libs,
         }
         if not stage.reads:  # a source stage: its data is an input too
             inputs["data"] = data_identity

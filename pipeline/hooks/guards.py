@@ -103,8 +103,20 @@ def _probe_optimizer(impl: Implementation, config: Any) -> None:
             raise PluginError(f"{_who(impl)}: after step(grads, lr), parameter {i} {problem}")
 
 
+def _probe_onnx_activation(impl: Implementation, config: Any) -> None:
+    """An activation's ONNX form must give a well-formed chain of nodes (none given is fine)."""
+    from pipeline.nn.onnx import FormError, activation_nodes
+
+    if impl.obj is not None:
+        try:
+            activation_nodes(impl.obj, "x", "y")
+        except FormError as exc:
+            raise PluginError(f"{_who(impl)}: {exc}") from None
+
+
 #: Plugin kind -> its probe, called as ``probe(implementation, config)``.
-PROBES = {"activation": _probe_activation, "initializer": _probe_initializer, "optimizer": _probe_optimizer}
+PROBES = {"activation": _probe_activation, "initializer": _probe_initializer, "optimizer": _probe_optimizer,
+          "onnx_activation": _probe_onnx_activation}
 
 
 def probe_plugins(stage: Stage, implementations: Mapping[str, Implementation], config: Any) -> None:
@@ -157,8 +169,8 @@ def check_outputs(stage: Stage, outputs: Any, implementations: Mapping[str, Impl
         got = sorted(outputs) if isinstance(outputs, Mapping) else type(outputs).__name__
         raise TypeError(f"stage '{stage.name}' must return a dict with keys {sorted(stage.writes)}, got {got}")
     for name in stage.writes:
-        if "." in name and not isinstance(outputs[name], bytes):
-            raise TypeError(f"stage '{stage.name}': file output '{name}' must be bytes")
+        if "." in name and not isinstance(outputs[name], bytes) and outputs[name] is not None:
+            raise TypeError(f"stage '{stage.name}': file output '{name}' must be bytes (or None: not written)")
     for name in ("params0", "params"):
         if name in outputs:
             _check_params(stage, outputs[name], name, implementations)

@@ -31,7 +31,10 @@ KINDS: dict[str, str] = {
     "activation": "pipeline_register_activations",
     "initializer": "pipeline_register_initializers",
     "optimizer": "pipeline_register_optimizers",
+    "onnx_activation": "pipeline_register_onnx_activations",
 }
+#: Kinds a plugin may leave out: asking for a missing name gives an :data:`ABSENT` implementation.
+OPTIONAL_KINDS = frozenset({"onnx_activation"})
 
 
 def _is_activation(obj: Any) -> bool:
@@ -43,6 +46,7 @@ _SHAPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "activation": (_is_activation, "an object with forward(z) and derivative(z, a) methods"),
     "initializer": (callable, "a callable initializer(fan_in, fan_out, rng)"),
     "optimizer": (callable, "a callable factory(params, **options) returning an object with step(grads, lr)"),
+    "onnx_activation": (callable, "a callable form(x, y) returning ONNX node tuples"),
 }
 
 
@@ -70,8 +74,14 @@ class Implementation:
         """What of this implementation enters a cache key (and ``status`` diffs)."""
         from pipeline.cache.fingerprint import object_fingerprint
 
+        if self.obj is None:  # an optional kind nobody provides: its absence is the identity
+            return {"name": self.name, "provided": False}
         return {"name": self.name, "plugin": self.plugin.name, "dist": self.plugin.dist,
                 "version": self.plugin.version, "code": object_fingerprint(self.obj)}
+
+
+#: Stands for "no plugin" in the implementation of an optional kind nobody provides.
+ABSENT = PluginInfo("-", "-", "-", "-", False)
 
 
 @dataclass
@@ -105,6 +115,8 @@ class Plugins:
     def get(self, kind: str, name: str, key: str | None = None) -> Implementation:
         """The implementation of ``kind`` called ``name``; unknown names list the known ones."""
         known = self.registries[kind]
+        if name not in known and kind in OPTIONAL_KINDS:
+            return Implementation(kind, name, None, ABSENT)
         if name not in known:
             where = f"{key} = '{name}'" if key else f"{kind} '{name}'"
             raise PluginError(f"{where}: no {kind} of that name; available: {', '.join(sorted(known))} "

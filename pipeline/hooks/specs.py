@@ -163,3 +163,30 @@ def on_stage_error(stage: str, key: str, error: BaseException) -> None:
     error : BaseException
         The exception the stage raised (it is re-raised afterwards).
     """
+
+
+# -- export hooks --------------------------------------------------------------
+
+@hookspec
+def pipeline_register_onnx_activations() -> Mapping[str, Any]:
+    """Register the ONNX form of activations, so that ``export`` can write ``model.onnx``.
+
+    Optional: an activation without an ONNX form still trains, evaluates and exports
+    ``model.npz`` / ``model.json``; export then writes no ``model.onnx`` and says so in
+    one line. Called once, when the plugin manager builds its registries (like the other
+    registration hooks); every plugin's result is merged and a name given twice is an error.
+    Implement it in the plugin that registers the activation.
+
+    Returns
+    -------
+    dict of str to callable
+        ``{activation name: form}``. ``form(x, y)`` is given the names of the input
+        tensor ``x`` and the output tensor ``y`` (both float32, shape ``(n_rows, width)``)
+        and returns the ONNX nodes computing ``y = f(x)`` elementwise, as plain tuples
+        ``(op_type, [input names], [output names], {attribute: value})`` of standard ONNX
+        operators (opset 17), in order. Intermediate tensors must be named
+        ``y + "/..."``; the last node must produce ``y``. For example
+        ``lambda x, y: [("Relu", [x], [y], {})]``, or for swish
+        ``lambda x, y: [("Sigmoid", [x], [y + "/s"], {}), ("Mul", [x, y + "/s"], [y], {})]``.
+        Export checks the graph with ``onnx.checker`` and names the plugin if it fails.
+    """
