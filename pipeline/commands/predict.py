@@ -6,17 +6,27 @@ import argparse
 from typing import Any
 
 NAME = "predict"
+#: --format choices.
+FORMATS = ("table", "csv", "json")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     predict = sub.add_parser(NAME, parents=[common], help="classify images with an exported model")
-    predict.add_argument("model", help="model.npz, or a run directory holding model.npz and model.json")
-    predict.add_argument("input", help="images: IDX file (.gz ok), .npz (x_test or the only array) or .npy")
-    predict.add_argument("--limit", type=int, default=20, help="rows to print (default 20; 0 = all)")
+    predict.add_argument("model", help="a run directory (e.g. runs/latest), its model.npz, or a model.onnx")
+    predict.add_argument("input", help="images: IDX file (.gz ok), .npy (a stack or one 2-D image), .npz "
+                         "(x_test or the only array), a PNG/JPEG file, a directory of them, or a quoted glob")
+    predict.add_argument("--labels", metavar="FILE", help="true labels (IDX or .npy): print accuracy and "
+                         "the confusion matrix")
+    predict.add_argument("--format", dest="fmt", choices=FORMATS, default="table",
+                         help="table (default), csv or json (a list of objects with label and probability)")
+    predict.add_argument("--limit", type=int, default=20, help="table rows to print (default 20; 0 = all)")
     return predict
 
 
 def run(s: Any) -> int:
-    from pipeline.predict import run_predict
+    from pipeline.predict.command import run_predict
 
-    return run_predict(s.args.model, s.args.input, s.args.limit, s.console, s.plugins())
+    a = s.args
+    plugins = None if a.model.endswith(".onnx") else s.plugins()
+    return run_predict(a.model, a.input, console=s.console, err=s.err, plugins=plugins, limit=a.limit,
+                       labels=a.labels, fmt=a.fmt, quiet=a.quiet)

@@ -209,7 +209,7 @@ PREDICT = [  # exit 1; the cache is not involved
                                                              "W1": np.full((36, 16), np.nan, np.float32)}),
                                  images(t, "a.npy", GOOD)], ["W1/b1 must hold finite floating-point weights"]),
     ("input-missing", lambda t: ["predict", str(t / "out"), str(t / "absent.npy")], ["absent.npy' does not exist"]),
-    ("input-directory", lambda t: ["predict", str(t / "out"), str(t)], ["(it is a directory)"]),
+    ("input-directory", lambda t: ["predict", str(t / "out"), str(t)], ["holds no PNG or JPEG images", "out/"]),
     ("input-wrong-size", lambda t: ["predict", str(t / "out"), images(t, "a.npy", np.zeros((2, 5, 5), np.uint8))],
      ["25 pixels", "built for 36", "6x6"]),
     ("input-npy-garbage", lambda t: ["predict", str(t / "out"), str(garbage_file(t, "a.npy"))],

@@ -1,8 +1,9 @@
-"""``pipeline predict MODEL INPUT``: classify images with an exported model.
+"""Loading exported models: ``model.npz`` + ``model.json`` (NumPy) or ``model.onnx`` (onnxruntime).
 
 Only what ``export`` writes is accepted: ``model.npz`` (arrays only, loaded
 with ``allow_pickle=False``) beside ``model.json`` (``format`` =
-``"pipeline-mlp"``). Nothing is unpickled.
+``"pipeline-mlp"``), or a ``model.onnx`` whose metadata says
+``"pipeline-mlp-onnx"``. Nothing is unpickled.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ class Model:
 
     params: list[np.ndarray]   # [W1, b1, ...], float32
     meta: dict[str, Any]       # model.json
+
+
+def is_model_path(path: str | Path) -> bool:
+    """Whether ``path`` looks like a model: a run directory with one, ``model.npz`` or a ``.onnx`` file."""
+    path = Path(path)
+    if path.is_dir():
+        return (path / "model.json").is_file() or (path / "model.onnx").is_file()
+    return path.is_file() and (path.suffix == ".onnx" or path.name == "model.npz")
 
 
 def _model_paths(path: Path) -> tuple[Path, Path]:
@@ -100,47 +109,6 @@ def _check_meta(meta: dict[str, Any], json_path: Path) -> None:
                                  f"{'' if key == 'mean' else ' other than 0'}, got {value!r}")
 
 
-def read_images(path: str | Path) -> np.ndarray:
-    """Images from an IDX file (``.gz`` ok), an ``.npy`` or an ``.npz``; shape (n, ...) numeric."""
-    images = _read_images(Path(path))
-    if images.dtype.kind not in "uif" or images.ndim == 0 or images.shape[0] == 0:
-        raise DataError(f"'{path}': expected numeric images (n, h, w) or (n, pixels), got dtype {images.dtype} "
-                        f"and shape {images.shape}")
-    if images.dtype.kind == "f" and not np.isfinite(images).all():
-        raise DataError(f"'{path}': images hold NaN or infinite pixel values")
-    return images
-
-
-def _read_images(path: Path) -> np.ndarray:
-    if not path.is_file():
-        raise DataError(f"input file '{path}' does not exist" + (" (it is a directory)" if path.is_dir() else "")
-                        + "; give an IDX file (.gz ok), .npy or .npz")
-    from pipeline.data.sources import numpy_file_kind
-
-    if path.suffix in (".npy", ".npz") and numpy_file_kind(path) != path.suffix[1:]:
-        raise DataError(f"'{path}' is not {'an' if path.suffix == '.npz' else 'a'} {path.suffix} file "
-                        f"(wrong signature); give an IDX file (.gz ok), .npy or .npz")
-    if path.suffix == ".npy":
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise DataError(f"'{path}' is not a plain .npy array: {exc}") from None
-    if path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                names = npz.files
-                name = next((n for n in ("x_test", "x", "images", "x_train") if n in names),
-                            names[0] if len(names) == 1 else None)
-                if name is None:
-                    raise DataError(f"'{path}' holds {names}; expected an array named x_test, x or images")
-                return npz[name]
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-            raise DataError(f"'{path}' is not a readable npz file: {exc}") from None
-    from pipeline.data.idx import read_idx
-
-    return read_idx(path)
-
-
 def prepare(model: Model, images: np.ndarray) -> np.ndarray:
     """Flatten and preprocess images exactly as the training data was: float32 (n, d)."""
     n_features = model.meta["layers"][0]
@@ -166,30 +134,123 @@ def predict(model: Model, images: np.ndarray, activation: Any, batch_size: int =
     return predict_proba(model.params, prepare(model, images), activation, batch_size)
 
 
-def run_predict(model_path: str, input_path: str, limit: int, console: Any, plugins: Any = None) -> int:
-    """The ``predict`` command: print a table of predictions and the class counts."""
-    from rich.table import Table
+@dataclass(frozen=True)
+class OnnxModel:
+    """A ``model.onnx`` written by export, run by onnxruntime; ``meta`` as in model.json."""
 
+    path: Path
+    session: Any               # onnxruntime.InferenceSession
+    meta: dict[str, Any]       # layers, classes, preprocessing, activation
+
+
+def load_onnx(path: str | Path) -> OnnxModel:
+    """Open ``model.onnx`` with onnxruntime and read its metadata.
+
+    Raises
+    ------
+    ModelFileError
+        onnxruntime is missing, the file is not ONNX, or it was not written by export.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"model file '{path}' does not exist; give a run directory, its model.npz "
+                             f"or its model.onnx")
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ModelFileError(f"'{path}': running a .onnx model needs onnxruntime (pip install onnxruntime); "
+                             f"or give the run directory to use model.npz") from None
+    from pipeline.nn.onnx import ONNX_FORMAT
+
+    try:
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped errors for foreign files
+        raise ModelFileError(f"'{path}' is not a model onnxruntime can load: {' '.join(str(exc).split())[:200]}") \
+            from None
+    props = session.get_modelmeta().custom_metadata_map
+    if props.get("format") != ONNX_FORMAT:
+        raise ModelFileError(f"'{path}' is not a pipeline ONNX model (metadata format {props.get('format')!r}, "
+                             f"expected '{ONNX_FORMAT}')")
+    try:
+        meta = {key: json.loads(props[key]) for key in ("layers", "classes", "preprocessing")}
+    except (KeyError, ValueError) as exc:
+        raise ModelFileError(f"'{path}': metadata entry {exc} is missing or not JSON; re-export the model") from None
+    meta["activation"] = props.get("activation", "?")
+    return OnnxModel(path, session, meta)
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """A loaded model, ready to turn raw pixels into class probabilities.
+
+    Attributes
+    ----------
+    model : Model or OnnxModel
+    activation : Activation or None
+        The hidden activation (NumPy models; the ONNX graph has its own).
+    """
+
+    model: Model | OnnxModel
+    activation: Any = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.model.meta
+
+    @property
+    def classes(self) -> list[Any]:
+        return list(self.meta["classes"])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.meta["layers"][0])
+
+    @property
+    def pixel_max(self) -> float:
+        """The largest raw pixel value of the training data (255 for MNIST)."""
+        data = self.meta.get("data") or {}
+        if isinstance(data.get("pixel_max"), (int, float)) and data["pixel_max"] > 0:
+            return float(data["pixel_max"])
+        # scale is float32(1 / pixel_max): its inverse is pixel_max to a few ulps
+        return round(1.0 / float(self.meta.get("preprocessing", {}).get("scale", 1.0)), 2)
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:
+        shape = self.meta.get("preprocessing", {}).get("image_shape")
+        if shape and len(shape) == 2 and shape[0] * shape[1] == self.n_features:
+            return int(shape[0]), int(shape[1])
+        side = int(round(self.n_features ** 0.5))
+        return (side, side) if side * side == self.n_features else None
+
+    def proba(self, pixels: np.ndarray) -> np.ndarray:
+        """Probabilities float32 (n, k) of raw pixels (n, d) in the training data's units."""
+        if isinstance(self.model, OnnxModel):
+            x = np.ascontiguousarray(pixels, dtype=np.float32)
+            return self.model.session.run(["probabilities"], {"pixels": x})[0]
+        return predict(self.model, pixels, self.activation)
+
+
+def open_model(path: str | Path, plugins: Any = None) -> Predictor:
+    """Load a run directory, ``model.npz`` or ``model.onnx`` for prediction.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.onnx`` file runs through onnxruntime; anything else is read as ``model.npz``
+        with ``model.json`` beside it.
+    plugins : Plugins, optional
+        Where the NumPy model's activation is looked up (default: the installed plugins).
+    """
+    if Path(path).suffix == ".onnx":
+        return Predictor(load_onnx(path))
     from pipeline.errors import PluginError
     from pipeline.hooks.manager import load_plugins
 
-    model = load_model(model_path)
+    model = load_model(path)
     name = model.meta["activation"]
     try:
         activation = (plugins or load_plugins()).get("activation", name, "model.json activation").obj
     except PluginError as exc:  # the model needs a plugin this installation lacks
-        raise ModelFileError(f"the model in '{model_path}' needs activation '{name}', which is not "
+        raise ModelFileError(f"the model in '{path}' needs activation '{name}', which is not "
                              f"registered here: {exc}") from None
-    probs = predict(model, read_images(input_path), activation)
-    classes = model.meta.get("classes") or list(range(probs.shape[1]))
-    best = probs.argmax(axis=1)
-    table = Table(title=f"predictions ({len(best)} images)", title_justify="left")
-    for column in ("row", "class", "probability"):
-        table.add_column(column, justify="right")
-    shown = len(best) if limit <= 0 else min(limit, len(best))
-    for i in range(shown):
-        table.add_row(str(i), str(classes[best[i]]), f"{probs[i, best[i]]:.3f}")
-    console.print(table)
-    counts = np.bincount(best, minlength=len(classes))
-    console.print("counts: " + ", ".join(f"{c}: {n}" for c, n in zip(classes, counts)))
-    return 0
+    return Predictor(model, activation)
