@@ -43,7 +43,7 @@ def run(s: Any) -> int:
             out_dir.rmdir()  # the run directory made for this run: leave no empty one behind
         raise
     if latest is not None:
-        point_latest(latest, out_dir)
+        update_latest(latest, out_dir, display.note)
     return 0
 
 
@@ -66,6 +66,20 @@ def out_dir_for(requested: str | None) -> tuple[Path, Path | None]:
             continue
         return candidate, runs / "latest"
     raise PipelineError(f"cannot create a new run directory in '{runs}'; use --out DIR")
+
+
+def update_latest(link: Path, out_dir: Path, note: Any) -> bool:
+    """Point ``runs/latest`` at ``out_dir`` if the run wrote a model; else leave it and say so.
+
+    ``predict runs/latest ...`` must keep working after ``run --to split`` or
+    ``run --only evaluate``, which write no model: ``latest`` is the newest run *with* a model.
+    """
+    if (out_dir / "model.npz").is_file():
+        point_latest(link, out_dir)
+        return True
+    where = os.readlink(link) if link.is_symlink() else "nothing"
+    note(f"{link} stays at {where}, the newest run with a model (this one wrote none)")
+    return False
 
 
 def point_latest(link: Path, target: Path) -> None:
