@@ -1,7 +1,12 @@
 """pipeline: a cached, pluggable batch runner that trains a NumPy MLP on MNIST.
 
-Plugin authors only need ``from pipeline import hookimpl``.
+Plugin authors only need ``from pipeline import hookimpl``. From Python
+(scripts, notebooks): ``pipeline.run(...)`` and ``pipeline.load_model(...)``
+(see docs/api.md); they are imported on first use, so that ``import pipeline``
+stays as cheap as the plugins and the command line need it to be.
 """
+
+import importlib
 
 import pluggy
 
@@ -10,4 +15,22 @@ __version__ = "0.1.0"
 #: Marker for plugin hook implementations (``@hookimpl``).
 hookimpl = pluggy.HookimplMarker("pipeline")
 
-__all__ = ["hookimpl", "__version__"]
+#: Public name -> (module, attribute), imported on first access.
+_LAZY = {
+    "run": ("pipeline.python_api", "run"),
+    "RunResult": ("pipeline.python_api", "RunResult"),
+    "load_model": ("pipeline.model", "load_model"),
+    "Model": ("pipeline.model", "Model"),
+    # sweeps: forwarded by pipeline.python_api.sweep until the sweep package is wired here
+    "sweep": ("pipeline.python_api", "sweep"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'pipeline' has no attribute '{name}'")
+
+
+__all__ = ["hookimpl", "__version__", *_LAZY]
