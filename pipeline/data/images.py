@@ -9,6 +9,7 @@ refused before its pixels are decoded.
 from __future__ import annotations
 
 import glob
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,14 +107,18 @@ def read_image(path: Path, shape: tuple[int, int], note: Callable[[str, str], No
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as img:  # reads the header only
-            width, height = img.size
-            if width * height > MAX_PIXELS:
-                raise DataError(f"'{path}' is {width}x{height} pixels, more than the {MAX_PIXELS:,} accepted "
-                                f"(an image bomb?); crop or shrink it to about {shape[1]}x{shape[0]}")
-            img.load()
-            gray = _grayscale(img, path, note)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        with warnings.catch_warnings():
+            # Pillow warns (or raises, above twice its limit) about huge images itself; the size is
+            # checked here first, with our own lower limit, so its warning would only repeat it
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:  # reads the header only
+                _check_size(path, img.size, shape)
+                img.load()
+                gray = _grayscale(img, path, note)
+    except Image.DecompressionBombError:  # far beyond even Pillow's own limit: refused while opening
+        raise DataError(f"'{path}' has more than {MAX_PIXELS:,} pixels (an image bomb?); crop or shrink it "
+                        f"to about {shape[1]}x{shape[0]}") from None
+    except (UnidentifiedImageError, OSError) as exc:
         raise DataError(f"'{path}' is not a readable PNG or JPEG image: {' '.join(str(exc).split())}") from None
     if gray.size != (shape[1], shape[0]):
         note(f"resized {gray.size[0]}x{gray.size[1]} -> {shape[1]}x{shape[0]}", path.name)
@@ -123,6 +128,14 @@ def read_image(path: Path, shape: tuple[int, int], note: Callable[[str, str], No
         note("inverted (dark on a light background; the model expects light on dark)", path.name)
         pixels = 255 - pixels
     return pixels
+
+
+def _check_size(path: Path, size: tuple[int, int], shape: tuple[int, int]) -> None:
+    """Refuse an image of more than :data:`MAX_PIXELS` pixels (known from its header)."""
+    width, height = size
+    if width * height > MAX_PIXELS:
+        raise DataError(f"'{path}' is {width}x{height} pixels, more than the {MAX_PIXELS:,} accepted "
+                        f"(an image bomb?); crop or shrink it to about {shape[1]}x{shape[0]}")
 
 
 def _grayscale(img, path: Path, note: Callable[[str, str], None]):

@@ -48,8 +48,9 @@ def as_table(records: list[dict[str, Any]], limit: int) -> Any:
     from rich.table import Table
 
     shown = records if limit <= 0 else records[:limit]
-    more = f", first {len(shown)} shown (--limit 0: all)" if len(shown) < len(records) else ""
-    table = Table(title=f"predictions ({len(records)} images{more})", title_justify="left")
+    table = Table(title=f"predictions ({len(records)} images)", title_justify="left")
+    if len(shown) < len(records):
+        table.caption = f"{len(records) - len(shown)} more (--limit 0: all)"
     for column in records[0]:
         table.add_column(column.replace("_", " "), justify="left" if column == "file" else "right")
     for record in shown:
@@ -77,7 +78,7 @@ def confusion_table(labels: list[Any], known: list[Any], matrix: np.ndarray) -> 
     """The confusion matrix as a rich table."""
     from rich.table import Table
 
-    table = Table(title="confusion matrix (rows: true label, columns: predicted)", title_justify="left")
+    table = Table(title="confusion matrix", title_justify="left")
     table.add_column("true \\ predicted", justify="right")
     for label in known:
         table.add_column(str(label), justify="right")
