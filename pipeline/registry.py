@@ -39,8 +39,8 @@ class Stage:
         ``"progress"`` (a :class:`pipeline.api.Progress`) and ``"data_home"``
         (a directory for downloads, inside the cache dir).
     libraries : tuple of str
-        Distributions besides numpy and scikit-learn whose version (or absence) can change
-        the outputs; part of the cache key.
+        Optional modules (named as their distribution) whose version, or absence, changes
+        the outputs; part of the cache key (numpy's and scikit-learn's always are).
     """
 
     name: str

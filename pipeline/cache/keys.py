@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import importlib.util
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,14 +84,27 @@ class Plan:
     implementations: dict[str, dict[str, Implementation]]
 
 
-def _library_versions(names: tuple[str, ...] = ("numpy", "scikit-learn")) -> dict[str, str | None]:
-    # numerical results can change between releases of these; None: not installed
+def _library_versions() -> dict[str, str]:
+    # numerical results can change between releases of these
+    return {name: importlib.metadata.version(name) for name in ("numpy", "scikit-learn")}
+
+
+def _optional_versions(modules: tuple[str, ...]) -> dict[str, str | None]:
+    """Version of each optional module a stage uses, None when it cannot be imported.
+
+    Whether it can be imported is asked of the import system (without importing it), so
+    what the key says is what the stage will find.
+    """
     versions: dict[str, str | None] = {}
-    for name in names:
+    for name in modules:
         try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = None
+            found = importlib.util.find_spec(name) is not None
+        except ImportError:
+            found = False
+        try:
+            versions[name] = importlib.metadata.version(name) if found else None
+        except importlib.metadata.PackageNotFoundError:  # importable, but installed without metadata
+            versions[name] = "unknown"
     return versions
 
 
@@ -128,7 +142,7 @@ def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
             "config": config_values(stage, config),
             "plugins": {kind: impl.identity() for kind, impl in impls[stage.name].items()},
             "upstream": {name: keys[name] for name in upstream(stage, stages)},
-            "libs": {**libs, **_library_versions(stage.libraries)} if stage.libraries else libs,
+            "libs": {**libs, **_optional_versions(stage.libraries)} if stage.libraries else libs,
         }
         if not stage.reads:  # a source stage: its data is an input too
             inputs["data"] = data_identity

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline.api import Progress
 from pipeline.ui.base import Display, StageResult
@@ -51,7 +52,7 @@ class _RichProgress(Progress):
         bar.update(self._tasks[task], completed=completed, total=total, info=text)
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
+        self.console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -75,7 +76,7 @@ class RichDisplay(Display):
         self.console.print(f"[bold]{stage}[/] running ({reason})", highlight=False)
 
     def note(self, message: str) -> None:
-        self.console.print(message, highlight=False)
+        self.console.print(escape(message), highlight=False, soft_wrap=True)
 
     def stage_done(self, result: StageResult) -> None:
         if self._progress is not None:
@@ -83,7 +84,7 @@ class RichDisplay(Display):
             self._progress = None
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning:[/] {message}", highlight=False)
+        self.console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._progress is not None:  # stop the live bar: restores the cursor after Ctrl-C
