@@ -122,7 +122,10 @@ def read_image(path: Path, shape: tuple[int, int], note: Callable[[str, str], No
         raise DataError(f"'{path}' is not a readable PNG or JPEG image: {' '.join(str(exc).split())}") from None
     if gray.size != (shape[1], shape[0]):
         note(f"resized {gray.size[0]}x{gray.size[1]} -> {shape[1]}x{shape[0]}", path.name)
-        gray = gray.resize((shape[1], shape[0]), Image.Resampling.LANCZOS)
+        # shrinking: the mean of each covered area (no ringing; an image enlarged by a whole
+        # factor comes back exactly); enlarging: Lanczos
+        shrink = gray.size[0] >= shape[1] and gray.size[1] >= shape[0]
+        gray = gray.resize((shape[1], shape[0]), Image.Resampling.BOX if shrink else Image.Resampling.LANCZOS)
     pixels = np.asarray(gray, dtype=np.uint8)
     if _border_mean(pixels) > LIGHT_BORDER:
         note("inverted (dark on a light background; the model expects light on dark)", path.name)
