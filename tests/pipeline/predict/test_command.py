@@ -148,3 +148,30 @@ def test_mistakes_get_one_line(cli, trained, digits, tmp_path, case, code, fragm
     assert result.err.count("\n") == 1 and result.err.startswith("error: ") and "Traceback" not in result.err
     for fragment in fragments:
         assert fragment in result.err
+
+
+_NO_ONNXRUNTIME = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "onnxruntime":
+            raise ModuleNotFoundError("No module named 'onnxruntime'", name="onnxruntime")
+sys.meta_path.insert(0, Block())
+from pipeline.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_an_onnx_model_without_onnxruntime_says_how_to_get_it(trained, digits, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.pipeline.processes import env
+
+    np.save(tmp_path / "x.npy", digits[0])
+    done = subprocess.run([sys.executable, "-c", _NO_ONNXRUNTIME, "predict", str(trained / "model.onnx"),
+                           str(tmp_path / "x.npy")], env=env(tmp_path / "cache"), capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (f"error: '{trained / 'model.onnx'}': running a .onnx model needs onnxruntime "
+                           f"(pip install onnxruntime); or give the run directory to use model.npz\n")
