@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.cache.store import Entry
@@ -100,6 +101,14 @@ def test_trains_end_to_end_with_all_three(extras, cli, fast_sets, tmp_path):
     assert _ran(record) == [s["name"] for s in record["stages"]]
     assert record["metrics"]["test_accuracy"] >= 0.9           # the tiny data set is easy
     assert record["config"]["model"]["activation"] == "swish"
+    # swish's ONNX form (pipeline_register_onnx_activations) gives a model.onnx that agrees with NumPy
+    import pipeline
+    from pipeline.data.idx import read_idx
+
+    images = read_idx(Path(fast_sets[1].split(":", 1)[1]) / "t10k-images-idx3-ubyte.gz")
+    out = Path(record["out_dir"])
+    np.testing.assert_allclose(pipeline.load_model(out / "model.onnx").predict_proba(images),
+                               pipeline.load_model(out).predict_proba(images), atol=1e-5)
 
 
 def test_timing_plugin_logs_durations_and_shapes(extras, cli, fast_sets, tmp_path):

@@ -39,3 +39,8 @@ def swish_derivative(z: np.ndarray, a: np.ndarray) -> np.ndarray:
 
 #: The registered activation.
 SWISH = Activation(swish, swish_derivative)
+
+
+def swish_onnx(x: str, y: str) -> list:
+    """The ONNX form of swish, ``y = x * Sigmoid(x)``, for ``model.onnx``."""
+    return [("Sigmoid", [x], [y + "/sigmoid"], {}), ("Mul", [x, y + "/sigmoid"], [y], {})]

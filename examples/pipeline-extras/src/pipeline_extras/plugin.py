@@ -5,7 +5,7 @@ from __future__ import annotations
 from pipeline import hookimpl
 from pipeline.api import Activation
 
-from pipeline_extras.activations import SWISH
+from pipeline_extras.activations import SWISH, swish_onnx
 from pipeline_extras.initializers import lecun_normal
 from pipeline_extras.optimizers import RMSprop
 
@@ -14,6 +14,12 @@ from pipeline_extras.optimizers import RMSprop
 def pipeline_register_activations() -> dict[str, Activation]:
     """Register ``swish``."""
     return {"swish": SWISH}
+
+
+@hookimpl
+def pipeline_register_onnx_activations() -> dict:
+    """The ONNX form of ``swish``, so that export writes ``model.onnx`` for it too."""
+    return {"swish": swish_onnx}
 
 
 @hookimpl
