@@ -21,7 +21,7 @@ _LAZY = {
     "RunResult": ("pipeline.python_api", "RunResult"),
     "load_model": ("pipeline.model", "load_model"),
     "Model": ("pipeline.model", "Model"),
-    # sweeps: forwarded by pipeline.python_api.sweep until the sweep package is wired here
+    # sweeps: a placeholder in pipeline.python_api until the sweep package is wired here
     "sweep": ("pipeline.python_api", "sweep"),
 }
 

@@ -55,8 +55,7 @@ class Model:
 
     def _pixels(self, images: Any) -> np.ndarray:
         from pipeline.errors import DataError
-        from pipeline.predict.command import Notes
-        from pipeline.predict.inputs import flatten, read_inputs, to_model_units
+        from pipeline.predict.inputs import Notes, flatten, read_inputs, to_model_units
 
         p, notes = self._predictor, Notes()
         if isinstance(images, (str, Path)):

@@ -154,13 +154,10 @@ def run(set: Mapping[str, Any] | Iterable[str] | None = None, *, config: str | P
 
 
 def sweep(*args: Any, **kwargs: Any) -> Any:
-    """Sweeps over config values: see :mod:`pipeline.sweep` (wired once that package exists)."""
-    import importlib
+    """Parameter sweeps from Python: not wired yet (the sweep package is built separately).
 
-    try:
-        module = importlib.import_module("pipeline.sweep")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pipeline.sweep":
-            raise
-        raise NotImplementedError("pipeline.sweep is not available in this version") from None
-    return module.sweep(*args, **kwargs)
+    Note for wiring: a subpackage ``pipeline/sweep/`` becomes the attribute ``pipeline.sweep`` as
+    soon as it is imported, hiding this function; the Python entry point needs another name
+    (e.g. ``pipeline.run_sweep``) or a callable module.
+    """
+    raise NotImplementedError("pipeline.sweep(...) is not available yet; run sweeps from the command line")

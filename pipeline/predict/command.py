@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from pipeline.errors import ConfigError
-
-
-class Notes:
-    """Conversion steps, collected per step and said once each: ``RGB -> grayscale: a.png, b.png``."""
-
-    def __init__(self) -> None:
-        self.steps: dict[str, list[str]] = {}
-
-    def __call__(self, step: str, name: str) -> None:
-        self.steps.setdefault(step, []).append(name)
-
-    def lines(self, shown: int = 3) -> list[str]:
-        out = []
-        for step, names in self.steps.items():
-            more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
-            out.append(f"{step}: {', '.join(names[:shown])}{more}")
-        return out
 
 
 def check_order(model_path: str, input_path: str) -> None:
@@ -58,7 +40,7 @@ def run_predict(model_path: str, input_path: str, *, console: Any, err: Any, plu
     quiet : bool
         Say nothing but the results.
     """
-    from pipeline.predict.inputs import read_inputs, read_labels
+    from pipeline.predict.inputs import Notes, read_inputs, read_labels
     from pipeline.predict.models import open_model
     from pipeline.predict.report import FORMATS, as_table, confusion_table, rows, score
 
@@ -73,8 +55,7 @@ def run_predict(model_path: str, input_path: str, *, console: Any, err: Any, plu
         say(line)
     probs = predictor.proba(inputs.pixels)
     classes = predictor.classes
-    named = Path(input_path).suffix.lower() not in (".npy", ".npz") and inputs.names[0] != "0"
-    records = rows(inputs.names, probs, classes, truth, named_files=named)
+    records = rows(inputs.names, probs, classes, truth, named_files=inputs.files)
     predicted = [classes[i] for i in probs.argmax(axis=1)]
     if fmt in FORMATS:
         console.print(FORMATS[fmt](records), end="", highlight=False, markup=False, soft_wrap=True)

@@ -27,12 +27,30 @@ AMBIGUOUS_BELOW = 2.0
 Note = Callable[[str, str], None]
 
 
+class Notes:
+    """Conversion steps, collected per step and said once each: ``RGB -> grayscale: a.png, b.png``."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, list[str]] = {}
+
+    def __call__(self, step: str, name: str) -> None:
+        self.steps.setdefault(step, []).append(name)
+
+    def lines(self, shown: int = 3) -> list[str]:
+        out = []
+        for step, names in self.steps.items():
+            more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+            out.append(f"{step}: {', '.join(names[:shown])}{more}")
+        return out
+
+
 @dataclass(frozen=True)
 class Inputs:
-    """Images ready for a model: raw pixels float32 ``(n, d)`` and a name per row."""
+    """Images ready for a model: raw pixels float32 ``(n, d)``, a name per row, and whether they are files."""
 
     pixels: np.ndarray
     names: list[str]
+    files: bool = False
 
 
 def read_images(path: str | Path) -> np.ndarray:
@@ -162,7 +180,7 @@ def read_inputs(spec: str | Path, n_features: int, image_shape: tuple[int, int] 
                             f"not image files")
         images = read_image_files(files, image_shape, note)
         x = to_model_units(images.reshape(len(files), -1), pixel_max, str(spec), note)
-        return Inputs(x, [p.name for p in files])
+        return Inputs(x, [p.name for p in files], files=True)
     images = read_images(spec)
     x = flatten(images, n_features, image_shape, str(spec), note)
     return Inputs(to_model_units(x, pixel_max, str(spec), note), [str(i) for i in range(x.shape[0])])
