@@ -77,7 +77,8 @@ STAGES: tuple[Stage, ...] = (
           ("metrics", "metrics.json"), plugins={"activation": "model.activation"}),
     Stage("export", "stages.export", ("*",),
           ("params", "history", "metrics", "classes", "preprocessing", "dataset"),
-          ("model.npz", "model.json", "model.onnx"), plugins={"onnx_activation": "model.activation"},
+          ("model.npz", "model.json", "model.onnx"), plugins={"activation": "model.activation",
+                                                                "onnx_activation": "model.activation"},
           context=("progress",), libraries=("onnx",)),
 )
 

@@ -188,5 +188,6 @@ def pipeline_register_onnx_activations() -> Mapping[str, Any]:
         ``y + "/..."``; the last node must produce ``y``. For example
         ``lambda x, y: [("Relu", [x], [y], {})]``, or for swish
         ``lambda x, y: [("Sigmoid", [x], [y + "/s"], {}), ("Mul", [x, y + "/s"], [y], {})]``.
-        Export checks the graph with ``onnx.checker`` and names the plugin if it fails.
+        Export checks the graph with ``onnx.checker`` and evaluates the form against the
+        activation's ``forward`` on ``z`` in [-6, 6] (within 1e-5); a failure names the activation.
     """

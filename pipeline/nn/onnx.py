@@ -87,6 +87,48 @@ def activation_nodes(form: Callable[[str, str], Sequence[Node]], x: str, y: str)
     return nodes
 
 
+#: Pre-activations the ONNX form of an activation is checked on, and the largest difference allowed.
+PROBE = np.linspace(-6, 6, 96, dtype=np.float32).reshape(8, 12)
+FORM_TOLERANCE = 1e-5
+
+
+def check_form(form: Callable[[str, str], Sequence[Node]], forward: Callable[[np.ndarray], np.ndarray]) -> None:
+    """The ONNX form must compute what the activation's NumPy ``forward`` computes.
+
+    Evaluated with ``onnx``'s reference evaluator (no runtime needed) on :data:`PROBE`, so a
+    ``model.onnx`` can never disagree with the trained network because its activation differs.
+
+    Raises
+    ------
+    FormError
+        Malformed, not valid ONNX, or more than :data:`FORM_TOLERANCE` away from ``forward``
+        (relative to the size of the value, for values above 1).
+    """
+    import onnx
+    from onnx import TensorProto, helper
+    from onnx.reference import ReferenceEvaluator
+
+    nodes = [helper.make_node(op, list(ins), list(outs), **attrs)
+             for op, ins, outs, attrs in activation_nodes(form, "x", "y")]
+    value = helper.make_tensor_value_info
+    graph = helper.make_graph(nodes, "activation", [value("x", TensorProto.FLOAT, list(PROBE.shape))],
+                              [value("y", TensorProto.FLOAT, list(PROBE.shape))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
+    try:
+        onnx.checker.check_model(model, full_check=True)
+        got = np.asarray(ReferenceEvaluator(model).run(None, {"x": PROBE})[0], dtype=np.float64)
+    except Exception as exc:  # the checker's, the shape inference's and the evaluator's own errors
+        raise FormError(f"it is not valid ONNX: {' '.join(str(exc).split())[:200]}") from None
+    want = np.asarray(forward(PROBE.copy()), dtype=np.float64)
+    if got.shape != want.shape:
+        raise FormError(f"it gives shape {got.shape} where forward(z) gives {want.shape}")
+    error = np.abs(got - want) / np.maximum(1.0, np.abs(want))
+    worst = int(np.nanargmax(error)) if np.isfinite(error).any() else 0
+    if not np.all(error <= FORM_TOLERANCE):
+        raise FormError(f"it computes {got.flat[worst]:.6g} at z = {PROBE.flat[worst]:g} where forward(z) "
+                        f"gives {want.flat[worst]:.6g} (allowed difference {FORM_TOLERANCE:g})")
+
+
 def _label_tensor(classes: Sequence[Any]) -> tuple[np.ndarray, int]:
     """The class labels as a constant and the ONNX element type of the ``label`` output."""
     from onnx import TensorProto

@@ -167,6 +167,7 @@ def test_without_an_onnx_form_export_says_so_and_writes_the_rest(idx_dir, cache_
     ([("NoSuchOp", ["x"], ["y"], {})], "is not valid ONNX"),
     ([("Relu", ["q"], ["y"], {})], "reads ['q']"),
     ([("Relu", ["x"], ["tmp"], {})], "name intermediates 'y/...'"),
+    ([("Sigmoid", ["x"], ["y"], {})], "it computes 0.997527 at z = 6 where forward(z) gives 5.98516"),
 ])
 def test_a_broken_onnx_form_is_named_before_or_at_export(idx_dir, cache_dir, tmp_path, nodes, fragment):
     def form(x, y):  # "x" and "y" stand for the names export gives
