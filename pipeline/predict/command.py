@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -58,7 +59,7 @@ def run_predict(model_path: str, input_path: str, *, console: Any, err: Any, plu
     records = rows(inputs.names, probs, classes, truth, named_files=inputs.files)
     predicted = [classes[i] for i in probs.argmax(axis=1)]
     if fmt in FORMATS:
-        console.print(FORMATS[fmt](records), end="", highlight=False, markup=False, soft_wrap=True)
+        sys.stdout.write(FORMATS[fmt](records))  # plain text, and the result: shown with -q too
         out = err  # keep standard output machine-readable
     else:
         console.print(as_table(records, limit))

@@ -104,7 +104,7 @@ def test_csv_and_json_formats(cli, trained, digits, tmp_path):
     assert [set(r) for r in as_json] == [{"row", "label", "probability", "true_label"}] * len(digits[0])
     assert [r["true_label"] for r in as_json] == digits[1].tolist()
     assert all(1 / 3 <= r["probability"] <= 1 for r in as_json)
-    result = cli("predict", str(trained), str(tmp_path / "x.npy"), "--format", "csv")
+    result = cli("predict", "-q", str(trained), str(tmp_path / "x.npy"), "--format", "csv")  # -q: still the rows
     rows = list(csv.DictReader(io.StringIO(result.out)))
     assert [int(r["label"]) for r in rows] == [r["label"] for r in as_json]
     assert [float(r["probability"]) for r in rows] == [r["probability"] for r in as_json]
