@@ -6,6 +6,12 @@ import argparse
 from typing import Any
 
 NAME = "predict"
+SHARED = ("plugins", "output")  # a model file carries its own config and needs no cache
+DESCRIPTION = ("Classify images with an exported model (model.npz and model.json, as written by `run`): "
+               "prints the predicted class and its probability per image. The images must have the "
+               "model's size.")
+EXAMPLES = ("python -m pipeline predict runs/latest images.idx3-ubyte",
+            "python -m pipeline predict runs/latest digits.npy --limit 0")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:

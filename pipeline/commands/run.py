@@ -11,6 +11,13 @@ from typing import Any
 from pipeline.errors import PipelineError
 
 NAME = "run"
+DESCRIPTION = ("Run the stages fetch to export on the effective config (defaults, --preset, pipeline.toml, "
+               "--set). A stage whose cache key is unchanged is reused; the others run and say why. The "
+               "run ends with the test accuracy and loss and where the outputs are: a new runs/<time>/ "
+               "directory (runs/latest points at it), or --out DIR, which replaces an earlier run there "
+               "and says so.")
+EXAMPLES = ("python -m pipeline run --set data.source=idx:path/to/mnist",
+            "python -m pipeline run --set train.lr=0.05 --out runs/lr005 -v")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -20,7 +27,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     run.add_argument("--to", dest="stop", metavar="STAGE", help="stop after this stage")
     run.add_argument("--force", nargs="?", const="*", metavar="STAGE",
                      help="ignore cache hits: all stages, or STAGE and what depends on it")
-    run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<time>, with runs/latest)")
+    run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<time>, with runs/latest); "
+                     "an earlier run in DIR is replaced, with a warning naming it")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="also print per-class scores and the confusion matrix")
     return run
 
 
