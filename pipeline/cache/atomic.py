@@ -86,6 +86,33 @@ def sweep(directory: Path) -> int:
     return removed
 
 
+def remove_any(path: Path) -> None:
+    """Remove whatever is at ``path`` (file, link or directory tree); nothing there is fine."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            path.unlink()
+
+
+def ensure_dir(path: Path, mode: int = 0o700) -> bool:
+    """Make ``path`` a directory, replacing a file (or a link) found in its place.
+
+    Returns
+    -------
+    bool
+        True when something that was not a directory had to be removed: the caller may say so.
+    """
+    try:
+        path.mkdir(mode=mode, exist_ok=True)
+        return False
+    except FileExistsError:  # a file where the directory belongs (damage, or a user's mix-up)
+        pass
+    remove_any(path)
+    path.mkdir(mode=mode, exist_ok=True)  # another process may have repaired it first
+    return True
+
+
 def file_crc(path: Path) -> int:
     """CRC-32 of a whole file, read in 1 MiB blocks."""
     crc = 0

@@ -29,11 +29,11 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache.atomic import atomic_write, file_crc, fsync_dir, sweep, tmp_prefix
+from pipeline.cache.atomic import atomic_write, ensure_dir, file_crc, fsync_dir, remove_any, sweep, tmp_prefix
 from pipeline.cache.entry import ENTRY_FILE, CorruptEntry, Entry
 from pipeline.errors import CacheError
 
@@ -63,7 +63,15 @@ class Cache:
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().absolute()
+        #: Called with one line when damaged bookkeeping (not an entry) had to be replaced.
+        self.on_repair: Callable[[str], None] = lambda message: None
         self._ensure_root()
+
+    def _dir(self, path: Path) -> Path:
+        """``path`` as a directory, replacing (and reporting) a file found in its place."""
+        if ensure_dir(path):
+            self.on_repair(f"{path} was not a directory; replaced it with an empty one")
+        return path
 
     def _ensure_root(self) -> None:
         try:
@@ -80,9 +88,7 @@ class Cache:
     @property
     def data_home(self) -> Path:
         """Where downloads are kept (the fetch stage's ``data_home``)."""
-        path = self.root / "downloads"
-        path.mkdir(mode=0o700, exist_ok=True)
-        return path
+        return self._dir(self.root / "downloads")
 
     def _stage_dir(self, stage: str) -> Path:
         return self.root / stage
@@ -123,8 +129,10 @@ class Cache:
     def latest(self, stage: str) -> Entry | None:
         """The entry of ``stage`` used most recently, whatever its key."""
         try:
-            key = (self._stage_dir(stage) / "LATEST").read_text(encoding="utf-8").strip()
-        except OSError:
+            key = (self._stage_dir(stage) / "LATEST").read_bytes().decode("ascii").strip()
+        except (OSError, UnicodeDecodeError):  # missing, a directory, or garbage: no pointer
+            return None
+        if not key.isalnum():  # damaged: never let it name a path outside the stage directory
             return None
         return self.lookup(stage, key)
 
@@ -138,6 +146,8 @@ class Cache:
         try:
             if path.read_bytes() == key.encode():
                 return
+        except IsADirectoryError:  # damaged: rename cannot replace a directory
+            remove_any(path)
         except OSError:
             pass  # absent or unreadable: write it
         atomic_write(path, key.encode())
@@ -145,9 +155,13 @@ class Cache:
     @contextlib.contextmanager
     def _flock(self, name: str, operation: int) -> Iterator[None]:
         """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (raises BlockingIOError with LOCK_NB)."""
-        locks = self.root / "locks"
-        locks.mkdir(mode=0o700, exist_ok=True)
-        with open(locks / name, "a+b") as handle:
+        path = self._dir(self.root / "locks") / name
+        try:
+            handle = open(path, "a+b")
+        except IsADirectoryError:  # damaged; a directory cannot be a held lock, so removing it is safe
+            remove_any(path)
+            handle = open(path, "a+b")
+        with handle:
             fcntl.flock(handle, operation)
             try:
                 yield
@@ -178,8 +192,7 @@ class Cache:
         """
         import joblib
 
-        stage_dir = self._stage_dir(stage)
-        stage_dir.mkdir(mode=0o700, exist_ok=True)
+        stage_dir = self._dir(self._stage_dir(stage))
         sweep(stage_dir)
         tmp = Path(tempfile.mkdtemp(dir=stage_dir, prefix=tmp_prefix(key), suffix=".tmp"))
         try:

@@ -1,0 +1,119 @@
+"""Any damage to any path of a populated cache: the next run still ends well, or says where.
+
+For every file and directory under a real cache (``LATEST`` pointers, stage
+directories, entry directories, ``entry.json``, output files, ``locks/`` and its
+lock files, ``downloads/``, the cache root itself) and each kind of damage, the
+next run either ends with the undamaged run's metrics (a damaged entry with a
+warning naming its stage) or stops with one ``error:`` line naming the path and
+exit 1. Never exit 3, never a traceback. Runs are in-process on tiny data; each
+case works on its own copy of the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from tests.conftest import FAST
+
+
+def _args(idx_dir: Path, cache: Path, out: Path) -> list[str]:
+    args = ["run", "-q", "--cache-dir", str(cache), "--out", str(out), "--set", f"data.source=idx:{idx_dir}"]
+    for item in FAST:
+        args += ["--set", item]
+    return args
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory, idx_dir):
+    """A cache after one run, and its metrics."""
+    base = tmp_path_factory.mktemp("populated")
+    assert main(_args(idx_dir, base / "cache", base / "clean")) == 0
+    return base / "cache", json.loads((base / "clean" / "run.json").read_text())["metrics"]
+
+
+def _paths(root: Path) -> list[Path]:
+    return [root, *sorted(root.rglob("*"))]
+
+
+def _replace_with_file(path: Path, data: bytes) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    path.write_bytes(data)
+
+
+def _random(path: Path, others: list[Path]) -> None:
+    size = path.stat().st_size if path.is_file() else 64
+    _replace_with_file(path, os.urandom(max(size, 16)))
+
+
+def _empty(path: Path, others: list[Path]) -> None:
+    if path.is_dir():
+        for child in path.iterdir():
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+    else:
+        path.write_bytes(b"")
+
+
+def _directory(path: Path, others: list[Path]) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    path.mkdir()
+
+
+def _other_file(path: Path, others: list[Path]) -> None:
+    """Replaced by a copy of another file of the same cache (a mix-up: valid bytes, wrong place)."""
+    files = [p for p in others if p.is_file() and p != path and path not in p.parents]
+    if not files:  # the cache root: every file is inside it
+        return _replace_with_file(path, b"[data]\n")
+    _replace_with_file(path, files[(others.index(path) * 7) % len(files)].read_bytes())
+
+
+def _removed(path: Path, others: list[Path]) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+DAMAGE = {"random bytes": _random, "empty": _empty, "a directory": _directory, "another file": _other_file,
+          "removed": _removed}
+
+
+def _in_a_used_entry(cache: Path, path: Path) -> str | None:
+    """The stage whose entry ``path`` is a file of, if the run reads that entry (``LATEST`` names it)."""
+    parts = path.relative_to(cache).parts
+    if len(parts) != 3 or parts[0] in ("locks", "downloads"):
+        return None
+    return parts[0] if (cache / parts[0] / "LATEST").read_text() == parts[1] else None
+
+
+@pytest.mark.parametrize("how", list(DAMAGE))
+def test_any_damage_to_any_path_ends_with_the_clean_metrics_or_one_line(how, populated, idx_dir, tmp_path,
+                                                                        capsys):
+    source, clean = populated
+    failures = []
+    for i, original in enumerate(_paths(source)):
+        case = tmp_path / str(i)
+        shutil.copytree(source, case / "cache", symlinks=True)
+        copies = _paths(case / "cache")
+        path = copies[i]
+        assert path.relative_to(case / "cache") == original.relative_to(source)
+        stage = _in_a_used_entry(source, original)
+        DAMAGE[how](path, copies)
+        code = main(_args(idx_dir, case / "cache", case / "out"))
+        out, err = capsys.readouterr()
+        name = str(original.relative_to(source)) or "<cache root>"
+        lines = err.strip().splitlines()
+        if code == 0:
+            metrics = json.loads((case / "out" / "run.json").read_text())["metrics"]
+            if metrics != clean:
+                failures.append(f"{name}: metrics {metrics} != {clean}")
+            elif stage and how != "removed" and not any(f"stage '{stage}'" in line for line in lines):
+                failures.append(f"{name}: damaged entry of {stage} recomputed without a warning: {err!r}")
+            elif any(not line.startswith("warning: ") for line in lines):
+                failures.append(f"{name}: stray output {err!r}")
+        elif code != 1 or len(lines) != 1 or not lines[0].startswith("error: ") or str(path) not in lines[0]:
+            failures.append(f"{name}: exit {code}, stderr {err!r}")
+        shutil.rmtree(case)
+    assert not failures, f"{len(failures)} of {len(_paths(source))} paths damaged as '{how}':\n" + "\n".join(failures)
