@@ -189,12 +189,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         print(f"{how}: stopped cleanly; completed stages stay cached, re-run to continue", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
+    except OSError as exc:  # a full or read-only disk where no writer said where: the file the OS names
+        from pipeline.cache.atomic import disk_error
+
+        error = disk_error(exc, exc.filename)
+        if args.debug or error is None:
+            return _internal_error(args, exc)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     except Exception as exc:  # a bug: keep it short unless asked
-        if args.debug:
-            raise
-        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (re-run with --debug for the traceback)",
-              file=sys.stderr)
-        return 3
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    """A bug: one short line, or the traceback with ``--debug``."""
+    if args.debug:
+        raise exc
+    print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (re-run with --debug for the traceback)",
+          file=sys.stderr)
+    return 3
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:

@@ -99,7 +99,7 @@ class Runner:
             raise
         if out_dir is not None:  # last: a run directory with run.json is complete
             atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode(),
-                         mode=_FILE_MODE)
+                         mode=_FILE_MODE, hint="--out DIR")
         self.display.summary(record, self._output("evaluate", "metrics") if "evaluate" in visit else None)
         return record
 
@@ -228,7 +228,8 @@ class Runner:
             for stage in self.stages:
                 for name in stage.writes:
                     if "." in name and stage.name in visit:
-                        atomic_write(Path(out_dir) / name, bytes(self._output(stage.name, name)), mode=_FILE_MODE)
+                        atomic_write(Path(out_dir) / name, bytes(self._output(stage.name, name)), mode=_FILE_MODE,
+                                     hint="--out DIR")
         headline = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
         return {
             "pipeline_version": __import__("pipeline").__version__,

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache.atomic import atomic_write, ensure_dir, file_crc, fsync_dir, remove_any, sweep, tmp_prefix
+from pipeline.cache.atomic import atomic_write, disk_error, ensure_dir, file_crc, fsync_dir, remove_any, sweep, tmp_prefix
 from pipeline.cache.entry import ENTRY_FILE, CorruptEntry, Entry
 from pipeline.errors import CacheError
 
@@ -175,7 +175,21 @@ class Cache:
     def in_use(self) -> contextlib.AbstractContextManager[None]:
         """Held, shared, by every run from start to end, so that :meth:`clear` cannot pull entries
         from under it (runs share it with each other)."""
+        self.check_writable()
         return self._flock("cache.lock", fcntl.LOCK_SH)
+
+    def check_writable(self) -> None:
+        """Raise :class:`DiskError` (one line, hint ``--cache-dir``) when the cache cannot be written,
+        e.g. a read-only mount (where permission bits do not stop root, but the file system does)."""
+        try:
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=tmp_prefix("probe"), suffix=".tmp")
+        except OSError as exc:
+            error = disk_error(exc, f"cache directory {self.root}") or CacheError(
+                f"cache directory '{self.root}' cannot be written: {exc.strerror}; "
+                f"choose another with --cache-dir DIR or PIPELINE_CACHE_DIR")
+            raise error from None
+        os.close(fd)
+        os.unlink(probe)
 
     def store(self, stage: str, key: str, inputs: dict[str, Any], outputs: Mapping[str, Any],
               seconds: float) -> Entry:
@@ -207,9 +221,13 @@ class Cache:
                     "outputs": files, "seconds": seconds, "writer": tmp.name}  # unique: tells rewrites apart
             atomic_write(tmp / ENTRY_FILE, json.dumps(meta, indent=1, default=str).encode())
             self._move_into_place(tmp, stage_dir / key)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            error = disk_error(exc, f"the cache entry of stage '{stage}' in {stage_dir}") \
+                if isinstance(exc, OSError) else None
+            if error is None:
+                raise
+            raise error from None
         return Entry(stage_dir / key, meta)
 
     def _move_into_place(self, tmp: Path, final: Path) -> None:
