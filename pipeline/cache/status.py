@@ -14,7 +14,8 @@ class StageStatus:
     """The state of one stage for the current config."""
 
     name: str
-    state: str              # "cached", "stale" (an entry exists, for other inputs), "damaged" or "missing"
+    state: str              # "cached", "stale" (an entry exists, for other inputs), "damaged", "missing"
+                            # or "computing" (a run holds the entry's lock now)
     key: str
     reasons: tuple[str, ...]  # for "stale": what differs from the most recent entry
 
@@ -28,6 +29,11 @@ def stage_status(plan: Plan, cache: Cache, stages: tuple[Stage, ...] = STAGES) -
     found = []
     for stage in stages:
         key = plan.keys[stage.name]
+        pid = cache.computing(stage.name, key)
+        if pid is not None:
+            who = f"a run going on now (pid {pid})" if pid else "a run going on now"
+            found.append(StageStatus(stage.name, "computing", key, (f"being computed by {who}",)))
+            continue
         try:
             entry = cache.find(stage.name, key)
             if entry is not None:

@@ -33,8 +33,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache.atomic import atomic_write, disk_error, ensure_dir, file_crc, fsync_dir, remove_any, sweep, tmp_prefix
+from pipeline.cache.atomic import (atomic_write, disk_error, ensure_dir, file_crc, fsync_dir, remove_any, sweep,
+                                   tmp_prefix)
 from pipeline.cache.entry import ENTRY_FILE, CorruptEntry, Entry
+from pipeline.cache.locks import flock, holder_of
 from pipeline.errors import CacheError
 
 __all__ = ["Cache", "CorruptEntry", "Entry", "atomic_write", "default_cache_dir", "sweep"]
@@ -152,25 +154,22 @@ class Cache:
             pass  # absent or unreadable: write it
         atomic_write(path, key.encode())
 
-    @contextlib.contextmanager
-    def _flock(self, name: str, operation: int) -> Iterator[None]:
-        """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (raises BlockingIOError with LOCK_NB)."""
-        path = self._dir(self.root / "locks") / name
-        try:
-            handle = open(path, "a+b")
-        except IsADirectoryError:  # damaged; a directory cannot be a held lock, so removing it is safe
-            remove_any(path)
-            handle = open(path, "a+b")
-        with handle:
-            fcntl.flock(handle, operation)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _flock(self, name: str, operation: int, on_wait: Callable[[int | None], None] | None = None,
+               ) -> contextlib.AbstractContextManager[None]:
+        """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (see :func:`pipeline.cache.locks.flock`)."""
+        return flock(self._dir(self.root / "locks") / name, operation, on_wait)
 
-    def lock(self, stage: str, key: str) -> contextlib.AbstractContextManager[None]:
-        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once."""
-        return self._flock(f"{stage}-{key}.lock", fcntl.LOCK_EX)
+    def lock(self, stage: str, key: str, on_wait: Callable[[int | None], None] | None = None,
+             ) -> contextlib.AbstractContextManager[None]:
+        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once.
+
+        ``on_wait(pid)`` is called first when another run holds it (pid of that run, or None).
+        """
+        return self._flock(f"{stage}-{key}.lock", fcntl.LOCK_EX, on_wait)
+
+    def computing(self, stage: str, key: str) -> int | None:
+        """The pid of the run computing ``(stage, key)`` right now (0 when unknown), or None."""
+        return holder_of(self.root / "locks" / f"{stage}-{key}.lock")
 
     def in_use(self) -> contextlib.AbstractContextManager[None]:
         """Held, shared, by every run from start to end, so that :meth:`clear` cannot pull entries
@@ -284,3 +283,4 @@ class Cache:
             raise CacheError(f"cache '{self.root}' is in use by a running pipeline; nothing was removed; "
                              f"clear it when that run has finished") from None
         return removed
+

@@ -15,7 +15,7 @@ from pipeline.api import Progress
 from pipeline.ui.base import Display, StageResult
 
 _STATUS_STYLE = {"ran": "green", "cached": "cyan", "skipped": "dim", "stale": "yellow", "missing": "red",
-                 "damaged": "bold red"}
+                 "damaged": "bold red", "computing": "magenta"}
 
 
 def styled(status: str) -> str:
