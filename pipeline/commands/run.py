@@ -43,8 +43,11 @@ def run(s: Any) -> int:
     config, cache, plugins = s.config(), s.cache(), s.plugins()
     selection = Selection(s.args.only, s.args.start, s.args.stop, s.args.force)
     selection.resolve()  # unknown stage names fail before anything runs
-    display = QuietDisplay() if s.args.quiet else RichDisplay(s.console)
+    display = QuietDisplay() if s.args.quiet else RichDisplay(s.console, s.err, verbose=s.args.verbose)
+    cache.on_repair = display.warn
     out_dir, latest = out_dir_for(s.args.out)
+    if latest is None and (earlier := describe_earlier_run(out_dir)):
+        display.warn(f"--out {out_dir}: replacing {earlier}")
     runner = Runner(config, cache, plugins, display)
     try:
         runner.run(selection, out_dir)
@@ -76,6 +79,23 @@ def out_dir_for(requested: str | None) -> tuple[Path, Path | None]:
             continue
         return candidate, runs / "latest"
     raise PipelineError(f"cannot create a new run directory in '{runs}'; use --out DIR")
+
+
+def describe_earlier_run(out_dir: Path) -> str | None:
+    """What an earlier run left in ``out_dir`` (``the run finished ... (test accuracy ...)``), or None."""
+    import json
+
+    try:
+        record = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        finished, metrics = record["finished"], record.get("metrics") or {}
+    except FileNotFoundError:
+        leftovers = [n for n in ("model.npz", "model.json", "metrics.json") if (out_dir / n).exists()]
+        return f"the files of an interrupted run ({', '.join(leftovers)})" if leftovers else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return "a run.json that cannot be read"
+    accuracy = metrics.get("test_accuracy") if isinstance(metrics, dict) else None
+    score = f", test accuracy {100 * accuracy:.2f} %" if isinstance(accuracy, (int, float)) else ""
+    return f"the run finished {finished}{score}"
 
 
 def point_latest(link: Path, target: Path) -> None:
