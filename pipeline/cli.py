@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog="examples:\n  python -m pipeline run\n"
                         "  python -m pipeline --set train.lr=0.05 run\n  python -m pipeline run --help")
     parser.add_argument("--version", action="version", version=f"pipeline {__import__('pipeline').__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for module in _command_modules().values():
         command = module.add_parser(sub, _common_options(getattr(module, "SHARED", tuple(_GROUP_TITLES))))
         command.formatter_class = _HelpFormatter
