@@ -5,7 +5,8 @@ Layout::
     <root>/<stage>/<key>/entry.json      inputs of the key, output list, seconds
     <root>/<stage>/<key>/<output>.joblib one joblib file per output
     <root>/<stage>/LATEST                key of the entry used most recently
-    <root>/locks/<stage>-<key>.lock      held while an entry is being computed
+    <root>/locks/<stage>-<key>.lock      held while an entry is being computed; holds the pid
+                                         of the computing run (``status``, waiting runs)
     <root>/locks/cache.lock              shared by running pipelines; ``clear`` needs it alone
     <root>/downloads/                    data_home of the fetch stage
 
@@ -16,8 +17,12 @@ killed writer left behind is recognised and swept without racing a live one.
 ``entry.json`` records each file's size and CRC-32: a hit checks the sizes and
 the checksums of small files, and a file is checked in full before it is
 loaded, so a truncated or damaged entry is reported and recomputed, never
-unpickled. Arrays are loaded memory-mapped, so a cached stage costs nothing
-until its outputs are used.
+unpickled. Any other damage (a ``LATEST`` of garbage, a file where ``locks/``,
+``downloads/`` or a stage directory belongs, a directory where a lock file or
+``LATEST`` belongs) is repaired and reported through :attr:`Cache.on_repair`. A
+full or read-only disk is one :class:`~pipeline.errors.DiskError` line.
+Arrays are loaded memory-mapped, so a cached stage costs nothing until its
+outputs are used.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 

@@ -9,10 +9,10 @@ from typing import Any
 NAME = "init"
 SHARED = ("config", "output")
 DESCRIPTION = ("Write the effective config (defaults, --preset, an existing pipeline.toml or --config, then "
-               "each --set) into ./pipeline.toml, every key with a comment and the data source first. Every "
-               "later command in this directory reads it, so a project keeps its settings there instead of "
-               "repeating --set. An existing pipeline.toml is rewritten with its values kept (its own "
-               "comments are not).")
+               "each --set) into ./pipeline.toml (or the --config FILE), every key with a comment and the data "
+               "source first. Every later command in this directory reads it, so a project keeps its settings "
+               "there instead of repeating --set. An existing pipeline.toml is rewritten with its values kept "
+               "(its own comments are not).")
 EXAMPLES = ("python -m pipeline init --set data.source=idx:path/to/mnist",
             "python -m pipeline init --set train.epochs=5 --set model.hidden=[128]")
 

@@ -6,7 +6,7 @@ lock files, ``downloads/``, the cache root itself) and each kind of damage, the
 next run either ends with the undamaged run's metrics (a damaged entry with a
 warning naming its stage) or stops with one ``error:`` line naming the path and
 exit 1. Never exit 3, never a traceback. Runs are in-process on tiny data; each
-case works on its own copy of the cache.
+case works on its own copy of the cache, and the source cache stays as it was.
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ def _paths(root: Path) -> list[Path]:
     return [root, *sorted(root.rglob("*"))]
 
 
+def _contents(cache: Path) -> dict[Path, bytes]:
+    """Every file's bytes but the lock files' (a run writes its pid into those)."""
+    return {p.relative_to(cache): p.read_bytes() for p in _paths(cache) if p.is_file() and "locks" not in p.parts}
+
+
 def _replace_with_file(path: Path, data: bytes) -> None:
     shutil.rmtree(path) if path.is_dir() else path.unlink()
     path.write_bytes(data)
@@ -56,7 +61,7 @@ def _empty(path: Path, others: list[Path]) -> None:
         for child in path.iterdir():
             shutil.rmtree(child) if child.is_dir() else child.unlink()
     else:
-        path.write_bytes(b"")
+        _replace_with_file(path, b"")
 
 
 def _directory(path: Path, others: list[Path]) -> None:
@@ -92,10 +97,13 @@ def _in_a_used_entry(cache: Path, path: Path) -> str | None:
 def test_any_damage_to_any_path_ends_with_the_clean_metrics_or_one_line(how, populated, idx_dir, tmp_path,
                                                                         capsys):
     source, clean = populated
+    before = _contents(source)
     failures = []
     for i, original in enumerate(_paths(source)):
         case = tmp_path / str(i)
-        shutil.copytree(source, case / "cache", symlinks=True)
+        # hard links: cheap, and safe because every damage and every cache write replaces a file
+        # (a new inode) rather than writing into it; lock files only ever get a pid written
+        shutil.copytree(source, case / "cache", symlinks=True, copy_function=os.link)
         copies = _paths(case / "cache")
         path = copies[i]
         assert path.relative_to(case / "cache") == original.relative_to(source)
@@ -116,4 +124,5 @@ def test_any_damage_to_any_path_ends_with_the_clean_metrics_or_one_line(how, pop
         elif code != 1 or len(lines) != 1 or not lines[0].startswith("error: ") or str(path) not in lines[0]:
             failures.append(f"{name}: exit {code}, stderr {err!r}")
         shutil.rmtree(case)
+    assert _contents(source) == before, "a case changed the shared source cache"
     assert not failures, f"{len(failures)} of {len(_paths(source))} paths damaged as '{how}':\n" + "\n".join(failures)

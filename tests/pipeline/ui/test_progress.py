@@ -31,3 +31,21 @@ def test_many_epochs_are_at_most_twenty_lines_ending_with_the_last(tmp_path, idx
     assert result.returncode == 0, result.stderr
     steps = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("  train ")]
     assert 5 <= len(steps) <= 21 and steps[0] == "1/100" and steps[-1] == "100/100"
+
+
+def test_a_download_bar_given_up_for_the_fallback_is_removed_not_left_frozen():
+    import io
+
+    from rich.console import Console
+
+    from pipeline.ui.progress import RichProgress
+
+    warnings = []
+    progress = RichProgress(Console(file=io.StringIO(), force_terminal=True), "fetch", warnings.append)
+    progress.update("download openml:mnist_784", 0, None)
+    progress.update("load", 1, 2)
+    progress.update("done", 2, 2)
+    progress.warn("offline: using the digits")
+    assert warnings == ["offline: using the digits"]
+    assert [task.description for task in progress._bar.tasks] == ["fetch: done"]  # unfinished ones are gone
+    progress.close()
