@@ -83,6 +83,9 @@ class Cache:
     def _ensure_root(self) -> None:
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except FileExistsError:
+            raise CacheError(f"cache directory '{self.root}' is a file, not a directory; move it away, or "
+                             f"choose another with --cache-dir or PIPELINE_CACHE_DIR") from None
         except OSError as exc:
             raise CacheError(f"cache directory '{self.root}' cannot be created: {exc.strerror}; "
                              f"choose another with --cache-dir or PIPELINE_CACHE_DIR") from None

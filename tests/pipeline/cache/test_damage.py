@@ -3,7 +3,7 @@
 For every file and directory under a real cache (``LATEST`` pointers, stage
 directories, entry directories, ``entry.json``, output files, ``locks/`` and its
 lock files, ``downloads/``, the cache root itself) and each kind of damage, the
-next run either ends with the undamaged run's metrics (a damaged entry with a
+next run (and ``status`` before it) either ends with the undamaged run's metrics (a damaged entry with a
 warning naming its stage) or stops with one ``error:`` line naming the path and
 exit 1. Never exit 3, never a traceback. Runs are in-process on tiny data; each
 case works on its own copy of the cache, and the source cache stays as it was.
@@ -22,11 +22,15 @@ from pipeline.cli import main
 from tests.conftest import FAST
 
 
-def _args(idx_dir: Path, cache: Path, out: Path) -> list[str]:
-    args = ["run", "-q", "--cache-dir", str(cache), "--out", str(out), "--set", f"data.source=idx:{idx_dir}"]
+def _sets(idx_dir: Path) -> list[str]:
+    args = ["--set", f"data.source=idx:{idx_dir}"]
     for item in FAST:
         args += ["--set", item]
     return args
+
+
+def _args(idx_dir: Path, cache: Path, out: Path) -> list[str]:
+    return ["run", "-q", "--cache-dir", str(cache), "--out", str(out), *_sets(idx_dir)]
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +113,13 @@ def test_any_damage_to_any_path_ends_with_the_clean_metrics_or_one_line(how, pop
         assert path.relative_to(case / "cache") == original.relative_to(source)
         stage = _in_a_used_entry(source, original)
         DAMAGE[how](path, copies)
+        name = str(original.relative_to(source)) or "<cache root>"
+        status = main(["status", "--cache-dir", str(case / "cache"), *_sets(idx_dir)])
+        err = capsys.readouterr().err
+        if status != 0 and (status != 1 or err.count("\n") != 1 or str(path) not in err):
+            failures.append(f"{name}: status exit {status}, stderr {err!r}")
         code = main(_args(idx_dir, case / "cache", case / "out"))
         out, err = capsys.readouterr()
-        name = str(original.relative_to(source)) or "<cache root>"
         lines = err.strip().splitlines()
         if code == 0:
             metrics = json.loads((case / "out" / "run.json").read_text())["metrics"]
