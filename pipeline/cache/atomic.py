@@ -51,7 +51,8 @@ def disk_error(exc: OSError, where: Path | str | None, hint: str = "--cache-dir 
     if exc.errno not in DISK_ERRORS:
         return None
     what, advice = DISK_ERRORS[exc.errno]
-    return DiskError(f"{what}: cannot write {where or exc.filename}; {advice.format(hint=hint)}")
+    where = where or exc.filename or "a file (the system did not say which)"
+    return DiskError(f"{what}: cannot write {where}; {advice.format(hint=hint)}")
 
 
 def fsync_dir(path: Path) -> None:

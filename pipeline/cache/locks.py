@@ -28,10 +28,10 @@ def flock(path: Path, operation: int, on_wait: Callable[[int | None], None] | No
     holder of an exclusive lock writes its own pid into the file.
     """
     try:
-        handle = open(path, "a+b")
+        handle = open(path, "a+b", buffering=0)  # unbuffered: nothing left to flush (and fail) on close
     except IsADirectoryError:  # damaged; a directory cannot be a held lock, so removing it is safe
         remove_any(path)
-        handle = open(path, "a+b")
+        handle = open(path, "a+b", buffering=0)  # unbuffered: nothing left to flush (and fail) on close
     with handle:
         if on_wait is not None:
             try:
@@ -43,9 +43,10 @@ def flock(path: Path, operation: int, on_wait: Callable[[int | None], None] | No
             fcntl.flock(handle, operation)
         try:
             if operation & fcntl.LOCK_EX:
-                handle.truncate(0)  # O_APPEND: the write lands at the start of the emptied file
-                handle.write(str(os.getpid()).encode())
-                handle.flush()
+                with contextlib.suppress(OSError):  # only informative: a full disk must not stop the run here
+                    handle.truncate(0)  # O_APPEND: the write lands at the start of the emptied file
+                    handle.write(str(os.getpid()).encode())
+                    handle.flush()
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)

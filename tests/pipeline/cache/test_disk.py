@@ -32,10 +32,14 @@ def test_a_full_disk_under_the_cache_is_one_line_and_keeps_earlier_entries(cli, 
         assert f"{disk / 'cache' / 'init'}" in full.err and "--cache-dir" in full.err
         assert not debris(disk / "cache")
         assert assert_only_complete_entries(disk / "cache") == 8
+        fill(disk)  # not one byte left: the entries are still usable
         again = cli("run", "-q", *fast_sets, *cache, "--out", "again")
         assert again.code == 0 and _statuses(Path("again")) == {"cached"}
         assert json.loads(Path("again/run.json").read_text())["metrics"] == \
             json.loads(Path("first/run.json").read_text())["metrics"]
+        lr = cli("run", "-q", *fast_sets, "--set", "train.lr=0.3", *cache, "--out", "lr")
+        assert lr.code == 1 and lr.err.startswith("error: disk full: cannot write the cache entry of stage 'train'")
+        (disk / "filler").unlink()
         remount(disk, "size=64m")  # room again: the same run now succeeds
         assert cli("run", "-q", *fast_sets, *BIG, *cache, "--out", "big").code == 0
 
