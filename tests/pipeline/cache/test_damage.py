@@ -37,7 +37,10 @@ def _args(idx_dir: Path, cache: Path, out: Path) -> list[str]:
 def populated(tmp_path_factory, idx_dir):
     """A cache after one run, and its metrics."""
     base = tmp_path_factory.mktemp("populated")
-    assert main(_args(idx_dir, base / "cache", base / "clean")) == 0
+    with pytest.MonkeyPatch.context() as mp:  # as the per-test isolation does, which comes later
+        mp.setenv("PIPELINE_DISABLE_PLUGIN_AUTOLOAD", "1")
+        mp.chdir(base)
+        assert main(_args(idx_dir, base / "cache", base / "clean")) == 0
     return base / "cache", json.loads((base / "clean" / "run.json").read_text())["metrics"]
 
 
