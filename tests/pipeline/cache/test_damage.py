@@ -5,7 +5,8 @@ directories, entry directories, ``entry.json``, output files, ``locks/`` and its
 lock files, ``downloads/``, the cache root itself) and each kind of damage, the
 next run (and ``status`` before it) either ends with the undamaged run's metrics (a damaged entry with a
 warning naming its stage) or stops with one ``error:`` line naming the path and
-exit 1. Never exit 3, never a traceback. Runs are in-process on tiny data; each
+exit 1. Never exit 3, never a traceback. Every file damaged at once (how the
+garbage ``LATEST`` bug was found) ends with the clean metrics too. Runs are in-process on tiny data; each
 case works on its own copy of the cache, and the source cache stays as it was.
 """
 
@@ -137,3 +138,19 @@ def test_any_damage_to_any_path_ends_with_the_clean_metrics_or_one_line(how, pop
         shutil.rmtree(case)
     assert _contents(source) == before, "a case changed the shared source cache"
     assert not failures, f"{len(failures)} of {len(_paths(source))} paths damaged as '{how}':\n" + "\n".join(failures)
+
+
+@pytest.mark.parametrize("how", list(DAMAGE))
+def test_every_file_damaged_at_once_ends_with_the_clean_metrics(how, populated, idx_dir, tmp_path, capsys):
+    """As the report that found it: every file overwritten at once, so each stage is recomputed while
+    its ``LATEST`` pointer (read to say why) is damaged too."""
+    source, clean = populated
+    shutil.copytree(source, tmp_path / "cache", symlinks=True, copy_function=os.link)
+    copies = _paths(tmp_path / "cache")
+    for path in [p for p in copies if p.is_file()]:
+        DAMAGE[how](path, copies)
+    code = main(_args(idx_dir, tmp_path / "cache", tmp_path / "out"))
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert all(line.startswith("warning: ") for line in err.splitlines()), err
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["metrics"] == clean
