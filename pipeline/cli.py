@@ -13,6 +13,7 @@ import importlib
 import sys
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +27,80 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
-def _common_options() -> argparse.ArgumentParser:
+class _HelpFormatter(argparse.HelpFormatter):
+    """Descriptions wrapped as usual; an epilog of examples kept line for line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """One option every command may take, on either side of the command name."""
+
+    flags: tuple[str, ...]
+    dest: str
+    group: str
+    kwargs: dict[str, Any]
+
+    @property
+    def action(self) -> str:
+        return self.kwargs.get("action", "store")
+
+
+#: The shared options, by group; a command takes the groups named in its ``SHARED`` (default: all).
+SHARED = (
+    _Shared(("--config",), "config", "config", dict(metavar="FILE", help="TOML config file "
+            "(default: ./pipeline.toml if present; `pipeline init` writes one)")),
+    _Shared(("--preset",), "preset", "config", dict(metavar="NAME", help="named settings applied under "
+            "the config file (e.g. seed)")),
+    _Shared(("--set",), "sets", "config", dict(metavar="KEY=VALUE", action="append", help="override one key, "
+            "value parsed as TOML (repeatable), e.g. --set train.lr=0.05")),
+    _Shared(("--cache-dir",), "cache_dir", "cache", dict(metavar="DIR", help="cache directory (default: "
+            "$PIPELINE_CACHE_DIR or ~/.cache/pipeline)")),
+    _Shared(("-p",), "plugin_opts", "plugins", dict(metavar="no:NAME", action="append",
+            help="block a plugin by name (-p no:NAME), as pytest does")),
+    _Shared(("--trace-hooks",), "trace_hooks", "plugins", dict(action="store_true", help="print every hook call")),
+    _Shared(("-q", "--quiet"), "quiet", "output", dict(action="store_true", help="print only warnings and errors")),
+    _Shared(("--debug",), "debug", "output", dict(action="store_true", help="show tracebacks")),
+)
+_GROUP_TITLES = {"config": "configuration", "cache": "cache", "plugins": "plugins", "output": "output"}
+_TOP = "_top_"  # dest prefix of a shared option given before the command
+
+
+def _common_options(groups: Sequence[str] = tuple(_GROUP_TITLES), top: bool = False) -> argparse.ArgumentParser:
+    """A parent parser with the shared options of ``groups`` (``top``: before the command, no defaults)."""
     common = _Parser(add_help=False)
-    group = common.add_argument_group("configuration")
-    group.add_argument("--config", metavar="FILE", help="TOML config file (default: ./pipeline.toml if present)")
-    group.add_argument("--preset", metavar="NAME", help="named settings applied under the config file (e.g. seed)")
-    group.add_argument("--set", dest="sets", metavar="KEY=VALUE", action="append", default=[],
-                       help="override one key, value parsed as TOML (repeatable), e.g. --set train.lr=0.05")
-    group.add_argument("--cache-dir", metavar="DIR", help="cache directory (default: $PIPELINE_CACHE_DIR "
-                       "or ~/.cache/pipeline)")
-    group.add_argument("-p", dest="plugin_opts", metavar="no:NAME", action="append", default=[],
-                       help="block a plugin by name (-p no:NAME), as pytest does")
-    group.add_argument("--trace-hooks", action="store_true", help="print every hook call")
-    group.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
-    group.add_argument("--debug", action="store_true", help="show tracebacks")
+    sections = {g: common.add_argument_group(_GROUP_TITLES[g]) for g in _GROUP_TITLES if g in groups}
+    for opt in SHARED:
+        if opt.group in sections:
+            default = None if top else ([] if opt.action == "append" else
+                                        False if opt.action == "store_true" else None)
+            sections[opt.group].add_argument(*opt.flags, dest=(_TOP if top else "") + opt.dest, default=default,
+                                             **opt.kwargs)
     return common
+
+
+class _TopParser(_Parser):
+    """The ``pipeline`` parser: shared options given before the command count as if given after it."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> tuple[argparse.Namespace, list[str]]:
+        ns, rest = super().parse_known_args(args, namespace)
+        for opt in SHARED:
+            before = vars(ns).pop(_TOP + opt.dest, None)
+            if not hasattr(ns, opt.dest):  # the command does not take it
+                if before not in (None, False):
+                    self.error(f"{opt.flags[-1]} does not apply to `{ns.command}`")
+                setattr(ns, opt.dest, [] if opt.action == "append" else False if opt.action == "store_true"
+                        else None)
+            elif before not in (None, False):
+                after = getattr(ns, opt.dest)
+                merged = {"append": lambda: before + after, "store_true": lambda: True}.get(
+                    opt.action, lambda: after if after is not None else before)()
+                setattr(ns, opt.dest, merged)  # before the command first: later --set wins
+        return ns, rest
 
 
 def _command_modules() -> dict[str, Any]:
@@ -52,14 +112,21 @@ def _command_modules() -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every command."""
-    common = _common_options()
-    parser = _Parser(prog="pipeline", description="Train a NumPy MLP on MNIST "
-                     "through cached, pluggable stages.")
+    """The argument parser of every command; shared options go on either side of the command."""
+    parser = _TopParser(prog="pipeline", parents=[_common_options(top=True)], formatter_class=_HelpFormatter,
+                        description="Train a NumPy MLP on MNIST through cached, pluggable stages. "
+                        "The shared options may come before or after the command.",
+                        epilog="examples:\n  python -m pipeline run\n"
+                        "  python -m pipeline --set train.lr=0.05 run\n  python -m pipeline run --help")
     parser.add_argument("--version", action="version", version=f"pipeline {__import__('pipeline').__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for module in _command_modules().values():
-        module.add_parser(sub, common)
+        command = module.add_parser(sub, _common_options(getattr(module, "SHARED", tuple(_GROUP_TITLES))))
+        command.formatter_class = _HelpFormatter
+        if getattr(module, "DESCRIPTION", None):
+            command.description = module.DESCRIPTION
+        if getattr(module, "EXAMPLES", None):
+            command.epilog = "examples:\n" + "".join(f"  {line}\n" for line in module.EXAMPLES)
     return parser
 
 
@@ -122,12 +189,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
         print(f"{how}: stopped cleanly; completed stages stay cached, re-run to continue", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
+    except OSError as exc:  # a full or read-only disk where no writer said where: the file the OS names
+        from pipeline.cache.atomic import disk_error
+
+        error = disk_error(exc, exc.filename)
+        if args.debug or error is None:
+            return _internal_error(args, exc)
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
     except Exception as exc:  # a bug: keep it short unless asked
-        if args.debug:
-            raise
-        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (re-run with --debug for the traceback)",
-              file=sys.stderr)
-        return 3
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    """A bug: one short line, or the traceback with ``--debug``."""
+    if args.debug:
+        raise exc
+    print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (re-run with --debug for the traceback)",
+          file=sys.stderr)
+    return 3
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:

@@ -264,6 +264,12 @@ def load_config(config_file: str | Path | None = None, preset: str | None = None
         candidate = Path(cwd or Path.cwd()) / "pipeline.toml"
         config_file = candidate if candidate.is_file() else None
     file_values = read_toml(Path(config_file)) if config_file is not None else {}
+    try:  # a mistake in the file names the file
+        for dotted, value in file_values.items():
+            section, key = _split_key(dotted)
+            _check_range(dotted, _fields_of(section)[key], _coerce(dotted, _fields_of(section)[key], value))
+    except ConfigError as exc:
+        raise ConfigError(f"config file '{config_file}': {exc}") from None
     return build_config(preset, file_values, [parse_assignment(s) for s in sets or []])
 
 

@@ -49,6 +49,10 @@ class CacheError(PipelineError):
     """The cache directory cannot be used safely (exit 1)."""
 
 
+class DiskError(PipelineError):
+    """A file cannot be written: the disk is full or read-only (exit 1)."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM (``kill``, a batch scheduler's time limit): stops like Ctrl-C, exit 143.
 

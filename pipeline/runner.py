@@ -53,6 +53,7 @@ class Runner:
         self._results: dict[str, StageResult] = {}
         self._probed: set[str] = set()
         self._forced: set[str] = set()
+        self._reused: dict[str, int | None] = {}  # stage -> pid of the run whose result it waited for
         self.plan: Plan | None = None
 
     def make_plan(self) -> Plan:
@@ -99,7 +100,10 @@ class Runner:
             raise
         if out_dir is not None:  # last: a run directory with run.json is complete
             atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode(),
-                         mode=_FILE_MODE)
+                         mode=_FILE_MODE, hint="--out DIR")
+        for pid in dict.fromkeys(self._reused.values()):
+            names = ", ".join(name for name, p in self._reused.items() if p == pid)
+            self.display.note(f"reused the result of another run{f' (pid {pid})' if pid else ''} for: {names}")
         self.display.summary(record, self._output("evaluate", "metrics") if "evaluate" in visit else None)
         return record
 
@@ -167,7 +171,14 @@ class Runner:
         is then checked byte by byte, and is damaged if it is that same entry.
         """
         key = self.plan.keys[stage.name]
-        with self.cache.lock(stage.name, key):
+        waited: list[int | None] = []
+
+        def waiting(pid: int | None) -> None:
+            waited.append(pid)
+            self.display.note(f"waiting for another run computing '{stage.name}'"
+                              + (f" (pid {pid})" if pid else "") + "…")
+
+        with self.cache.lock(stage.name, key, on_wait=waiting):
             if stage.name not in self._forced:
                 try:
                     entry = self._hit(stage, deep=failed is not None)
@@ -178,6 +189,8 @@ class Runner:
                     self.cache.discard(stage.name, key)
                     entry = None
                 if entry is not None:  # another process computed (or replaced) it while we waited
+                    if waited:
+                        self._reused[stage.name] = waited[0]
                     return entry, "cached"
             self._probe(stage)
             self.display.stage_started(stage.name, self._why(stage))
@@ -225,13 +238,14 @@ class Runner:
         if out_dir is not None:
             Path(out_dir).mkdir(parents=True, exist_ok=True)
             sweep(Path(out_dir))
+            (Path(out_dir) / "run.json").unlink(missing_ok=True)  # replaced: incomplete until the new one lands
             for stage in self.stages:
                 for name in stage.writes:
                     if "." not in name or stage.name not in visit:
                         continue
                     content = self._output(stage.name, name)
                     if content is not None:
-                        atomic_write(Path(out_dir) / name, bytes(content), mode=_FILE_MODE)
+                        atomic_write(Path(out_dir) / name, bytes(content), mode=_FILE_MODE, hint="--out DIR")
                     else:  # the stage wrote no such file this time: leave none from an earlier run
                         (Path(out_dir) / name).unlink(missing_ok=True)
         headline = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")

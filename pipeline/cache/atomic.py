@@ -11,6 +11,7 @@ while a live writer's file is left alone.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import socket
@@ -19,9 +20,39 @@ import time
 import zlib
 from pathlib import Path
 
+from pipeline.errors import DiskError
+
 #: A temporary file or directory older than this is swept even if its writer's pid looks alive.
 STALE_SECONDS = 24 * 3600
 _HOST = socket.gethostname().replace("~", "-") or "localhost"
+
+
+#: errno -> what it means for a writer, and what to do about it.
+DISK_ERRORS = {
+    errno.ENOSPC: ("disk full", "free some space (entries already in the cache are intact) or write "
+                   "elsewhere with {hint}"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or write elsewhere with {hint}"),
+    errno.EROFS: ("read-only file system", "choose a writable directory with {hint}"),
+}
+
+
+def disk_error(exc: OSError, where: Path | str | None, hint: str = "--cache-dir DIR") -> DiskError | None:
+    """The one-line :class:`DiskError` for a full or read-only disk, or None for any other ``OSError``.
+
+    Parameters
+    ----------
+    exc : OSError
+        What the write raised (``write()`` errors carry no file name, hence ``where``).
+    where : path
+        The file or directory being written.
+    hint : str
+        The option that writes elsewhere (``--cache-dir DIR``, ``--out DIR``).
+    """
+    if exc.errno not in DISK_ERRORS:
+        return None
+    what, advice = DISK_ERRORS[exc.errno]
+    where = where or exc.filename or "a file (the system did not say which)"
+    return DiskError(f"{what}: cannot write {where}; {advice.format(hint=hint)}")
 
 
 def fsync_dir(path: Path) -> None:
@@ -86,6 +117,33 @@ def sweep(directory: Path) -> int:
     return removed
 
 
+def remove_any(path: Path) -> None:
+    """Remove whatever is at ``path`` (file, link or directory tree); nothing there is fine."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            path.unlink()
+
+
+def ensure_dir(path: Path, mode: int = 0o700) -> bool:
+    """Make ``path`` a directory, replacing a file (or a link) found in its place.
+
+    Returns
+    -------
+    bool
+        True when something that was not a directory had to be removed: the caller may say so.
+    """
+    try:
+        path.mkdir(mode=mode, exist_ok=True)
+        return False
+    except FileExistsError:  # a file where the directory belongs (damage, or a user's mix-up)
+        pass
+    remove_any(path)
+    path.mkdir(mode=mode, exist_ok=True)  # another process may have repaired it first
+    return True
+
+
 def file_crc(path: Path) -> int:
     """CRC-32 of a whole file, read in 1 MiB blocks."""
     crc = 0
@@ -95,12 +153,27 @@ def file_crc(path: Path) -> int:
     return crc
 
 
-def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: bytes, mode: int | None = None, hint: str = "--cache-dir DIR") -> None:
     """Write ``data`` to ``path`` via a fsynced temporary file and a rename.
 
     ``mode`` sets the permissions of the result (default: the temporary file's 0600).
+
+    Raises
+    ------
+    DiskError
+        The disk is full or read-only (one line naming ``path`` and ``hint``); ``path`` is unchanged
+        and no temporary file is left.
     """
-    path = Path(path)
+    try:
+        _atomic_write(Path(path), data, mode)
+    except OSError as exc:
+        error = disk_error(exc, path, hint)
+        if error is None:
+            raise
+        raise error from None
+
+
+def _atomic_write(path: Path, data: bytes, mode: int | None) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=tmp_prefix(path.name), suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -204,4 +204,17 @@ def explain(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         reason = _REASONS.get(head, default)(rest, path, a, b)
         if reason is not None:
             reasons.append(reason)
-    return reasons
+    return _one_data_reason(reasons)
+
+
+def _one_data_reason(reasons: list[str]) -> list[str]:
+    """Every difference in the data source as one phrase naming each changed file once
+    (``data source changed: t10k-images-idx3-ubyte.gz, train-images-idx3-ubyte.gz``)."""
+    prefix = "data source changed ("
+    data = [r[len(prefix):-1] for r in reasons if r.startswith(prefix)]
+    if not data:
+        return reasons
+    names = dict.fromkeys(d.removeprefix("files.") for d in data)
+    first = next(i for i, r in enumerate(reasons) if r.startswith(prefix))
+    rest = [r for r in reasons if not r.startswith(prefix)]
+    return rest[:first] + [f"data source changed: {', '.join(names)}"] + rest[first:]

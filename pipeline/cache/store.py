@@ -5,7 +5,8 @@ Layout::
     <root>/<stage>/<key>/entry.json      inputs of the key, output list, seconds
     <root>/<stage>/<key>/<output>.joblib one joblib file per output
     <root>/<stage>/LATEST                key of the entry used most recently
-    <root>/locks/<stage>-<key>.lock      held while an entry is being computed
+    <root>/locks/<stage>-<key>.lock      held while an entry is being computed; holds the pid
+                                         of the computing run (``status``, waiting runs)
     <root>/locks/cache.lock              shared by running pipelines; ``clear`` needs it alone
     <root>/downloads/                    data_home of the fetch stage
 
@@ -16,8 +17,12 @@ killed writer left behind is recognised and swept without racing a live one.
 ``entry.json`` records each file's size and CRC-32: a hit checks the sizes and
 the checksums of small files, and a file is checked in full before it is
 loaded, so a truncated or damaged entry is reported and recomputed, never
-unpickled. Arrays are loaded memory-mapped, so a cached stage costs nothing
-until its outputs are used.
+unpickled. Any other damage (a ``LATEST`` of garbage, a file where ``locks/``,
+``downloads/`` or a stage directory belongs, a directory where a lock file or
+``LATEST`` belongs) is repaired and reported through :attr:`Cache.on_repair`. A
+full or read-only disk is one :class:`~pipeline.errors.DiskError` line.
+Arrays are loaded memory-mapped, so a cached stage costs nothing until its
+outputs are used.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.cache.atomic import atomic_write, file_crc, fsync_dir, sweep, tmp_prefix
+from pipeline.cache.atomic import (atomic_write, disk_error, ensure_dir, file_crc, fsync_dir, remove_any, sweep,
+                                   tmp_prefix)
 from pipeline.cache.entry import ENTRY_FILE, CorruptEntry, Entry
+from pipeline.cache.locks import flock, holder_of
 from pipeline.errors import CacheError
 
 __all__ = ["Cache", "CorruptEntry", "Entry", "atomic_write", "default_cache_dir", "sweep"]
@@ -63,11 +70,22 @@ class Cache:
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().absolute()
+        #: Called with one line when damaged bookkeeping (not an entry) had to be replaced.
+        self.on_repair: Callable[[str], None] = lambda message: None
         self._ensure_root()
+
+    def _dir(self, path: Path) -> Path:
+        """``path`` as a directory, replacing (and reporting) a file found in its place."""
+        if ensure_dir(path):
+            self.on_repair(f"{path} was not a directory; replaced it with an empty one")
+        return path
 
     def _ensure_root(self) -> None:
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except FileExistsError:
+            raise CacheError(f"cache directory '{self.root}' is a file, not a directory; move it away, or "
+                             f"choose another with --cache-dir or PIPELINE_CACHE_DIR") from None
         except OSError as exc:
             raise CacheError(f"cache directory '{self.root}' cannot be created: {exc.strerror}; "
                              f"choose another with --cache-dir or PIPELINE_CACHE_DIR") from None
@@ -80,9 +98,7 @@ class Cache:
     @property
     def data_home(self) -> Path:
         """Where downloads are kept (the fetch stage's ``data_home``)."""
-        path = self.root / "downloads"
-        path.mkdir(mode=0o700, exist_ok=True)
-        return path
+        return self._dir(self.root / "downloads")
 
     def _stage_dir(self, stage: str) -> Path:
         return self.root / stage
@@ -123,8 +139,10 @@ class Cache:
     def latest(self, stage: str) -> Entry | None:
         """The entry of ``stage`` used most recently, whatever its key."""
         try:
-            key = (self._stage_dir(stage) / "LATEST").read_text(encoding="utf-8").strip()
-        except OSError:
+            key = (self._stage_dir(stage) / "LATEST").read_bytes().decode("ascii").strip()
+        except (OSError, UnicodeDecodeError):  # missing, a directory, or garbage: no pointer
+            return None
+        if not key.isalnum():  # damaged: never let it name a path outside the stage directory
             return None
         return self.lookup(stage, key)
 
@@ -138,30 +156,47 @@ class Cache:
         try:
             if path.read_bytes() == key.encode():
                 return
+        except IsADirectoryError:  # damaged: rename cannot replace a directory
+            remove_any(path)
         except OSError:
             pass  # absent or unreadable: write it
         atomic_write(path, key.encode())
 
-    @contextlib.contextmanager
-    def _flock(self, name: str, operation: int) -> Iterator[None]:
-        """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (raises BlockingIOError with LOCK_NB)."""
-        locks = self.root / "locks"
-        locks.mkdir(mode=0o700, exist_ok=True)
-        with open(locks / name, "a+b") as handle:
-            fcntl.flock(handle, operation)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def _flock(self, name: str, operation: int, on_wait: Callable[[int | None], None] | None = None,
+               ) -> contextlib.AbstractContextManager[None]:
+        """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (see :func:`pipeline.cache.locks.flock`)."""
+        return flock(self._dir(self.root / "locks") / name, operation, on_wait)
 
-    def lock(self, stage: str, key: str) -> contextlib.AbstractContextManager[None]:
-        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once."""
-        return self._flock(f"{stage}-{key}.lock", fcntl.LOCK_EX)
+    def lock(self, stage: str, key: str, on_wait: Callable[[int | None], None] | None = None,
+             ) -> contextlib.AbstractContextManager[None]:
+        """Hold an exclusive lock on ``(stage, key)``, so concurrent runs compute it once.
+
+        ``on_wait(pid)`` is called first when another run holds it (pid of that run, or None).
+        """
+        return self._flock(f"{stage}-{key}.lock", fcntl.LOCK_EX, on_wait)
+
+    def computing(self, stage: str, key: str) -> int | None:
+        """The pid of the run computing ``(stage, key)`` right now (0 when unknown), or None."""
+        return holder_of(self.root / "locks" / f"{stage}-{key}.lock")
 
     def in_use(self) -> contextlib.AbstractContextManager[None]:
         """Held, shared, by every run from start to end, so that :meth:`clear` cannot pull entries
         from under it (runs share it with each other)."""
+        self.check_writable()
         return self._flock("cache.lock", fcntl.LOCK_SH)
+
+    def check_writable(self) -> None:
+        """Raise :class:`DiskError` (one line, hint ``--cache-dir``) when the cache cannot be written,
+        e.g. a read-only mount (where permission bits do not stop root, but the file system does)."""
+        try:
+            fd, probe = tempfile.mkstemp(dir=self.root, prefix=tmp_prefix("probe"), suffix=".tmp")
+        except OSError as exc:
+            error = disk_error(exc, f"cache directory {self.root}") or CacheError(
+                f"cache directory '{self.root}' cannot be written: {exc.strerror}; "
+                f"choose another with --cache-dir DIR or PIPELINE_CACHE_DIR")
+            raise error from None
+        os.close(fd)
+        os.unlink(probe)
 
     def store(self, stage: str, key: str, inputs: dict[str, Any], outputs: Mapping[str, Any],
               seconds: float) -> Entry:
@@ -178,8 +213,7 @@ class Cache:
         """
         import joblib
 
-        stage_dir = self._stage_dir(stage)
-        stage_dir.mkdir(mode=0o700, exist_ok=True)
+        stage_dir = self._dir(self._stage_dir(stage))
         sweep(stage_dir)
         tmp = Path(tempfile.mkdtemp(dir=stage_dir, prefix=tmp_prefix(key), suffix=".tmp"))
         try:
@@ -194,9 +228,13 @@ class Cache:
                     "outputs": files, "seconds": seconds, "writer": tmp.name}  # unique: tells rewrites apart
             atomic_write(tmp / ENTRY_FILE, json.dumps(meta, indent=1, default=str).encode())
             self._move_into_place(tmp, stage_dir / key)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            error = disk_error(exc, f"the cache entry of stage '{stage}' in {stage_dir}") \
+                if isinstance(exc, OSError) else None
+            if error is None:
+                raise
+            raise error from None
         return Entry(stage_dir / key, meta)
 
     def _move_into_place(self, tmp: Path, final: Path) -> None:
@@ -253,3 +291,4 @@ class Cache:
             raise CacheError(f"cache '{self.root}' is in use by a running pipeline; nothing was removed; "
                              f"clear it when that run has finished") from None
         return removed
+

@@ -6,11 +6,17 @@ import argparse
 from typing import Any
 
 NAME = "cache"
+SHARED = ("cache", "output")
+DESCRIPTION = ("`cache info` prints, per stage, how many entries the cache holds, their size and the key "
+               "used last. `cache clear` deletes every entry (downloads are kept), `cache clear STAGE` "
+               "only that stage's; it refuses while a run is using the cache.")
+EXAMPLES = ("python -m pipeline cache info", "python -m pipeline cache clear train")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     cache = sub.add_parser(NAME, parents=[common], help="inspect or clear the cache")
-    cache.add_argument("action", choices=("info", "clear"))
+    cache.add_argument("action", choices=("info", "clear"), help="info: entries and sizes per stage; "
+                       "clear: delete entries")
     cache.add_argument("stage", nargs="?", help="clear only this stage")
     return cache
 

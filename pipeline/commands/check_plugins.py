@@ -6,6 +6,13 @@ import argparse
 from typing import Any
 
 NAME = "check-plugins"
+SHARED = ("plugins", "output")
+DESCRIPTION = ("Run numerical conformance checks on the registered activations (shape and dtype, inputs "
+               "untouched, derivative against finite differences, large inputs), initializers (shape, "
+               "determinism, scale) and optimizers (update in place, convergence), or only on the "
+               "implementations or plugins named, and print what was expected and measured. Exit 1 when "
+               "any check fails.")
+EXAMPLES = ("python -m pipeline check-plugins", "python -m pipeline check-plugins swish rmsprop")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -7,6 +7,10 @@ import sys
 from typing import Any
 
 NAME = "config"
+SHARED = ("config", "output")
+DESCRIPTION = ("Print the effective config (defaults, --preset, pipeline.toml or --config, then each --set) "
+               "as TOML, every key with a comment. `init` writes the same into pipeline.toml.")
+EXAMPLES = ("python -m pipeline config --preset seed", "python -m pipeline config > experiment.toml")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:

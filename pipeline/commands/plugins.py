@@ -6,6 +6,11 @@ import argparse
 from typing import Any
 
 NAME = "plugins"
+SHARED = ("plugins", "output")
+DESCRIPTION = ("List every loaded plugin: the distribution and version it comes from, the file it is "
+               "loaded from, and what it provides (activations, initializers, optimizers, hooks). Plugins "
+               "are code that runs inside pipeline: block one with -p no:NAME.")
+EXAMPLES = ("python -m pipeline plugins", "python -m pipeline plugins -p no:pipeline_extras")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -13,21 +18,20 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 
 def run(s: Any) -> int:
-    from rich.table import Table
-
     from pipeline.hooks.manager import KINDS
+    from pipeline.ui.blocks import field, heading
 
     plugins = s.plugins()
-    table = Table(title="plugins", title_justify="left")
-    for column in ("plugin", "distribution", "provides", "location"):
-        table.add_column(column)
     for name, info in plugins.infos.items():
-        provides = [f"{kind} {impl.name}" for kind, reg in plugins.registries.items()
-                    for impl in reg.values() if impl.plugin.name == name]
-        # every hook it implements besides the registration hooks behind "provides"
+        heading(s.console, [name, f"{info.dist} {info.version}" + (" (built-in)" if info.builtin else "")])
+        field(s.console, "from", str(info.location))
+        for kind, reg in plugins.registries.items():
+            provided = [impl.name for impl in reg.values() if impl.plugin.name == name]
+            if provided:
+                field(s.console, kind, ", ".join(provided))
+        # every hook it implements besides the registration hooks behind what it provides
         lifecycle = [caller.name for caller in plugins.pm.get_hookcallers(plugins.pm.get_plugin(name)) or []
                      if caller.name not in KINDS.values()]
-        table.add_row(name, f"{info.dist} {info.version}" + (" (built-in)" if info.builtin else ""),
-                      "\n".join(provides + [f"hook {h}" for h in lifecycle]) or "-", info.location)
-    s.console.print(table)
+        if lifecycle:
+            field(s.console, "hooks", ", ".join(lifecycle))
     return 0

@@ -8,6 +8,14 @@ from typing import Any
 NAME = "predict"
 #: --format choices.
 FORMATS = ("table", "csv", "json")
+SHARED = ("plugins", "output")  # a model file carries its own config and needs no cache
+DESCRIPTION = ("Classify images with an exported model: a run directory (runs/latest is the newest run "
+               "that wrote a model), its model.npz, or a model.onnx. Reads IDX, .npy, .npz, PNG/JPEG files, "
+               "a directory or a glob of them; converts only what is unambiguous (saying each step) and "
+               "refuses the rest in one line. --labels adds accuracy and the confusion matrix.")
+EXAMPLES = ("python -m pipeline predict runs/latest images.idx3-ubyte",
+            "python -m pipeline predict runs/latest 'drawings/*.png' --format json",
+            "python -m pipeline predict runs/latest t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -11,6 +11,14 @@ from typing import Any
 from pipeline.errors import PipelineError
 
 NAME = "run"
+DESCRIPTION = ("Run the stages fetch to export on the effective config (defaults, --preset, pipeline.toml, "
+               "--set). A stage whose cache key is unchanged is reused; the others run and say why. The "
+               "run ends with the test accuracy and loss and where the outputs are: a new runs/<time>/ "
+               "directory (runs/latest points at the newest run with a model), or --out DIR, which replaces "
+               "an earlier run there "
+               "and says so.")
+EXAMPLES = ("python -m pipeline run --set data.source=idx:path/to/mnist",
+            "python -m pipeline run --set train.lr=0.05 --out runs/lr005 -v")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -20,7 +28,10 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
     run.add_argument("--to", dest="stop", metavar="STAGE", help="stop after this stage")
     run.add_argument("--force", nargs="?", const="*", metavar="STAGE",
                      help="ignore cache hits: all stages, or STAGE and what depends on it")
-    run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<time>, with runs/latest)")
+    run.add_argument("--out", metavar="DIR", help="output directory (default: runs/<time>, with runs/latest); "
+                     "an earlier run in DIR is replaced, with a warning naming it")
+    run.add_argument("-v", "--verbose", action="store_true",
+                     help="also print per-class scores and the confusion matrix")
     return run
 
 
@@ -33,8 +44,11 @@ def run(s: Any) -> int:
     config, cache, plugins = s.config(), s.cache(), s.plugins()
     selection = Selection(s.args.only, s.args.start, s.args.stop, s.args.force)
     selection.resolve()  # unknown stage names fail before anything runs
-    display = QuietDisplay() if s.args.quiet else RichDisplay(s.console)
+    display = QuietDisplay() if s.args.quiet else RichDisplay(s.console, s.err, verbose=s.args.verbose)
+    cache.on_repair = display.warn
     out_dir, latest = out_dir_for(s.args.out)
+    if latest is None and (earlier := describe_earlier_run(out_dir)):
+        display.warn(f"--out {out_dir}: replacing {earlier}")
     runner = Runner(config, cache, plugins, display)
     try:
         runner.run(selection, out_dir)
@@ -80,6 +94,23 @@ def update_latest(link: Path, out_dir: Path, note: Any) -> bool:
     where = os.readlink(link) if link.is_symlink() else "nothing"
     note(f"{link} stays at {where}, the newest run with a model (this one wrote none)")
     return False
+
+
+def describe_earlier_run(out_dir: Path) -> str | None:
+    """What an earlier run left in ``out_dir`` (``the run finished ... (test accuracy ...)``), or None."""
+    import json
+
+    try:
+        record = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        finished, metrics = record["finished"], record.get("metrics") or {}
+    except FileNotFoundError:
+        leftovers = [n for n in ("model.npz", "model.json", "metrics.json") if (out_dir / n).exists()]
+        return f"the files of an interrupted run ({', '.join(leftovers)})" if leftovers else None
+    except (OSError, ValueError, TypeError, KeyError):
+        return "a run.json that cannot be read"
+    accuracy = metrics.get("test_accuracy") if isinstance(metrics, dict) else None
+    score = f", test accuracy {100 * accuracy:.2f} %" if isinstance(accuracy, (int, float)) else ""
+    return f"the run finished {finished}{score}"
 
 
 def point_latest(link: Path, target: Path) -> None:

@@ -6,6 +6,10 @@ import argparse
 from typing import Any
 
 NAME = "status"
+DESCRIPTION = ("For each stage, whether the effective config's key is in the cache: cached, stale (an entry "
+               "exists for other inputs; the reasons compare with the entry that stage used last), missing, "
+               "damaged, or being computed by a run that is going on now. Nothing is computed.")
+EXAMPLES = ("python -m pipeline status", "python -m pipeline status --set train.lr=0.05")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:

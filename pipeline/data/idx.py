@@ -186,6 +186,9 @@ def find_idx_files(directory: Path) -> dict[str, tuple[Path, os.stat_result]]:
                 break
             except OSError:
                 continue
+    if not found and directory.is_file():
+        raise DataError(f"data.source idx:{directory}: is a file; idx: takes the directory holding "
+                        f"{IDX_FILES['x']}[.gz] and the other IDX files, e.g. idx:{directory.parent}")
     if not found and not directory.is_dir():
         raise DataError(f"data.source idx:{directory}: no such directory")
     for key in ("x", "y"):

@@ -2,7 +2,7 @@
 
 Runs the checks of :mod:`pipeline.hooks.conformance` on every registered
 activation, initializer and optimizer (or the ones named) and prints a table
-of pass/fail with what was expected and what was measured. Every check is a
+of pass/fail (one block per implementation) with what was expected and what was measured. Every check is a
 plain function ``check(obj) -> (ok, detail)``, so tests and plugin authors
 can call them one by one.
 """
@@ -100,17 +100,16 @@ def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
     int
         The exit status: 0 when every check passed, 1 otherwise.
     """
-    from rich.table import Table
+    from pipeline.ui.blocks import field, heading
 
     outcomes = [o for impl in select(plugins, names) for o in check_implementation(impl)]
-    table = Table(title="plugin checks", title_justify="left")
-    for column in ("kind", "name", "plugin", "check", "result"):
-        table.add_column(column)
-    table.add_column("detail", min_width=36, ratio=1)
-    for o in outcomes:
-        table.add_row(o.impl.kind, o.impl.name, o.impl.plugin.name, o.check,
-                      "[green]pass[/]" if o.ok else "[bold red]FAIL[/]", o.detail)
-    console.print(table)
+    shown = None
+    for o in outcomes:  # one block per implementation: readable at 80 columns
+        if shown is not o.impl:
+            heading(console, [o.impl.kind, o.impl.name, f"(plugin {o.impl.plugin.name})"])
+            shown = o.impl
+        field(console, ("pass " if o.ok else "FAIL ") + o.check, o.detail, label_width=22,
+              style="green" if o.ok else "bold red")
     failed = [o for o in outcomes if not o.ok]
     console.print(f"{len(outcomes) - len(failed)} of {len(outcomes)} checks passed"
                   + (f"; failing: {', '.join(sorted({o.impl.name for o in failed}))}" if failed else ""))

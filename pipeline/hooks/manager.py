@@ -119,6 +119,9 @@ class Plugins:
             return Implementation(kind, name, None, ABSENT)
         if name not in known:
             where = f"{key} = '{name}'" if key else f"{kind} '{name}'"
+            if not known:  # e.g. every plugin providing this kind blocked with -p no:NAME
+                raise PluginError(f"{where}: no {kind} is available at all: no loaded plugin provides one "
+                                  f"(blocked with -p no:NAME?); `python -m pipeline plugins` lists what is loaded")
             raise PluginError(f"{where}: no {kind} of that name; available: {', '.join(sorted(known))} "
                               f"(`python -m pipeline plugins` lists them)")
         return known[name]

@@ -1,7 +1,7 @@
 """What a run reports: each stage's result, and the display interface the runner talks to.
 
 :class:`Display` says nothing (tests, embedding); :class:`QuietDisplay` is ``-q``;
-:class:`pipeline.ui.terminal.RichDisplay` draws progress bars and tables.
+:class:`pipeline.ui.terminal.RichDisplay` draws progress (bars, or plain lines in a pipe) and tables.
 """
 
 from __future__ import annotations
@@ -50,21 +50,30 @@ class Display:
         """Stop anything live (progress bars); called when a run stops on an error or Ctrl-C."""
 
 
-class _StderrProgress(Progress):
+class _WarnOnly(Progress):
+    """A stage's progress under ``-q``: no figures; warnings through the display (once per run)."""
+
+    def __init__(self, display: Display):
+        self._display = display
+
     def warn(self, message: str) -> None:
-        print(f"warning: {message}", file=sys.stderr, flush=True)
+        self._display.warn(message)
 
 
 class QuietDisplay(Display):
-    """``-q``: nothing but warnings, one line each on stderr."""
+    """``-q``: nothing but warnings, each once per run, one unwrapped line on stderr."""
+
+    def __init__(self) -> None:
+        self._warned: set[str] = set()
 
     def progress(self, stage: str) -> Progress:
-        return _StderrProgress()
+        return _WarnOnly(self)
 
     def warn(self, message: str) -> None:
-        _StderrProgress().warn(message)
+        if message not in self._warned:
+            self._warned.add(message)
+            print(f"warning: {message}", file=sys.stderr, flush=True)
 
     def summary(self, record: Mapping[str, Any], metrics: Mapping[str, Any] | None) -> None:
-        fetched = any(s["name"] == "fetch" and s["status"] == "ran" for s in record["stages"])
-        if record.get("data", {}).get("note") and not fetched:  # a cached fallback: say so every run
+        if record.get("data", {}).get("note"):  # a cached fallback: say so every run (once)
             self.warn(record["data"]["note"])

@@ -1,5 +1,10 @@
-"""Everything the user sees while a run goes on: rich progress, warnings and closing tables.
+"""Everything the user sees while a run goes on: progress, warnings and the closing screen.
 
+Progress is drawn as live bars on a terminal and as a few plain lines in a pipe
+or a CI log (:mod:`pipeline.ui.progress`). Warnings go to stderr, once per run
+each, on one unwrapped line. The closing screen ends with the headline (loss
+and accuracy, where the outputs are), so it is what stays on screen; the
+per-class scores and the confusion matrix come above it with ``-v``.
 ``rich.progress`` and ``rich.table`` are imported only when something is
 drawn, to keep a fully cached run close to the cost of starting Python.
 """
@@ -16,7 +21,7 @@ from pipeline.api import Progress
 from pipeline.ui.base import Display, StageResult
 
 _STATUS_STYLE = {"ran": "green", "cached": "cyan", "skipped": "dim", "stale": "yellow", "missing": "red",
-                 "damaged": "bold red"}
+                 "damaged": "bold red", "computing": "magenta"}
 
 
 def styled(status: str) -> str:
@@ -24,67 +29,47 @@ def styled(status: str) -> str:
     return f"[{_STATUS_STYLE.get(status, 'white')}]{status}[/]"
 
 
-class _RichProgress(Progress):
-    """Progress of one stage as a rich progress bar, one task per reported task name."""
-
-    def __init__(self, console: Console, stage: str):
-        self.console, self.stage = console, stage
-        self._bar: Any = None
-        self._tasks: dict[str, Any] = {}
-
-    def _ensure_bar(self) -> Any:
-        if self._bar is None:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, \
-                TextColumn, TimeElapsedColumn
-
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[info]}"),
-                            console=self.console, transient=False)
-            self._bar.start()
-        return self._bar
-
-    def update(self, task: str, completed: float, total: float | None = None, **info: object) -> None:
-        bar = self._ensure_bar()
-        text = "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in info.items())
-        if task not in self._tasks:
-            label = self.stage if task == self.stage else f"{self.stage}: {task}"
-            self._tasks[task] = bar.add_task(label, total=total, info=text)
-        bar.update(self._tasks[task], completed=completed, total=total, info=text)
-
-    def warn(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = None
-
-
 class RichDisplay(Display):
-    """The normal display: a line per stage, live progress, closing tables."""
+    """The normal display: a line per stage, progress, the closing screen.
 
-    def __init__(self, console: Console | None = None, verbose_tables: bool = True):
+    Parameters
+    ----------
+    console : rich.console.Console
+        Standard output; bars when it is a terminal, plain lines otherwise.
+    err : rich.console.Console
+        Where warnings go (standard error).
+    verbose : bool
+        Also print per-class scores and the confusion matrix (``-v``).
+    """
+
+    def __init__(self, console: Console | None = None, err: Console | None = None, verbose: bool = False):
         self.console = console or Console()
-        self.verbose_tables = verbose_tables
-        self._progress: _RichProgress | None = None
+        self.err = err or Console(stderr=True)
+        self.verbose = verbose
+        self._progress: Any = None
+        self._warned: set[str] = set()
 
     def progress(self, stage: str) -> Progress:
-        self._progress = _RichProgress(self.console, stage)
+        from pipeline.ui.progress import PlainProgress, RichProgress
+
+        kind = RichProgress if self.console.is_terminal else PlainProgress
+        self._progress = kind(self.console, stage, self.warn)
         return self._progress
 
     def stage_started(self, stage: str, reason: str) -> None:
-        self.console.print(f"[bold]{stage}[/] running ({reason})", highlight=False)
+        self.console.print(f"[bold]{escape(stage)}[/] running ({escape(reason)})", highlight=False, soft_wrap=True)
 
     def note(self, message: str) -> None:
         self.console.print(escape(message), highlight=False, soft_wrap=True)
 
     def stage_done(self, result: StageResult) -> None:
-        if self._progress is not None:
-            self._progress.close()
-            self._progress = None
+        self.close()
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+        if message in self._warned:  # once per run, however many times it comes up
+            return
+        self._warned.add(message)
+        self.err.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self._progress is not None:  # stop the live bar: restores the cursor after Ctrl-C
@@ -100,20 +85,25 @@ class RichDisplay(Display):
         for stage in record["stages"]:
             table.add_row(stage["name"], styled(stage["status"]), f"{stage['seconds']:.2f}", stage["key"][:12])
         self.console.print(table)
-        if metrics:
-            print_metrics(self.console, metrics, self.verbose_tables)
+        if metrics and self.verbose:
+            print_details(self.console, metrics)
         if record.get("data", {}).get("note"):
             self.warn(record["data"]["note"])
+        if metrics:
+            print_headline(self.console, metrics)
         if record.get("out_dir"):
-            self.console.print(f"outputs in [bold]{record['out_dir']}[/]", highlight=False)
+            more = "" if self.verbose or not metrics else " (per-class scores and confusion matrix: " \
+                "metrics.json, or -v)"
+            self.console.print(f"outputs in [bold]{escape(str(record['out_dir']))}[/]{more}", highlight=False,
+                               soft_wrap=True)
 
 
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f} %"
 
 
-def print_metrics(console: Console, metrics: Mapping[str, Any], details: bool = True) -> None:
-    """Headline metrics, and per-class scores and the confusion matrix of the test (else val) set."""
+def print_headline(console: Console, metrics: Mapping[str, Any]) -> None:
+    """Loss and accuracy of the validation and test sets."""
     from rich.table import Table
 
     head = Table(title="metrics", title_justify="left")
@@ -123,8 +113,12 @@ def print_metrics(console: Console, metrics: Mapping[str, Any], details: bool = 
         loss = metrics.get(f"{split}_loss")
         head.add_row(split, "n/a" if loss is None else f"{loss:.4f}", _pct(metrics.get(f"{split}_accuracy")))
     console.print(head)
-    if not details:
-        return
+
+
+def print_details(console: Console, metrics: Mapping[str, Any]) -> None:
+    """Per-class scores and the confusion matrix of the test (else val) set."""
+    from rich.table import Table
+
     split = "test" if metrics.get("per_class", {}).get("test") else "val"
     rows = metrics.get("per_class", {}).get(split) or []
     per_class = Table(title=f"per class ({split})", title_justify="left")
@@ -141,7 +135,13 @@ def print_metrics(console: Console, metrics: Mapping[str, Any], details: bool = 
         confusion.add_column("")
         for c in classes:
             confusion.add_column(c, justify="right")
-        for c, row in zip(classes, matrix):
-            confusion.add_row(c, *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)
-                                   for i in [classes.index(c)]])
+        for i, (c, row) in enumerate(zip(classes, matrix)):
+            confusion.add_row(c, *[f"[bold]{v}[/]" if i == j else str(v) for j, v in enumerate(row)])
         console.print(confusion)
+
+
+def print_metrics(console: Console, metrics: Mapping[str, Any], details: bool = True) -> None:
+    """The details (with ``details``) above the headline, as the end of a run shows them."""
+    if details:
+        print_details(console, metrics)
+    print_headline(console, metrics)

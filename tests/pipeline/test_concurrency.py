@@ -21,8 +21,8 @@ from tests.conftest import FAST
 from tests.pipeline.processes import env, run
 
 
-def start(cwd: Path, cache_dir: Path, idx_dir: Path, *extra: str) -> subprocess.Popen:
-    args = ["run", "-q", "--set", f"data.source=idx:{idx_dir}"]
+def start(cwd: Path, cache_dir: Path, idx_dir: Path, *extra: str, quiet: bool = True) -> subprocess.Popen:
+    args = ["run", *(["-q"] if quiet else []), "--set", f"data.source=idx:{idx_dir}"]
     for item in FAST:
         args += ["--set", item]
     return subprocess.Popen([sys.executable, "-m", "pipeline", *args, *extra], cwd=cwd, env=env(cache_dir),
@@ -119,3 +119,35 @@ def test_cache_clear_during_a_run_is_refused_and_the_run_finishes(tmp_path, idx_
     assert records(tmp_path / "runs")[0]["metrics"]["test_accuracy"] is not None
     after = run(cache_dir, ["cache", "clear"])
     assert after.returncode == 0 and "removed 8 entries" in after.stdout, after.stdout + after.stderr
+
+
+def _computing(cache_dir: Path, stage: str) -> int | None:
+    """The pid a run wrote into the lock of a ``stage`` entry it holds now, or None."""
+    from pipeline.cache.locks import holder_of
+
+    pids = [holder_of(lock) for lock in (cache_dir / "locks").glob(f"{stage}-*.lock")]
+    return next((pid for pid in pids if pid is not None), None)
+
+
+def test_a_second_run_says_what_it_waits_for_and_whose_result_it_reused(tmp_path, idx_dir):
+    cache_dir = tmp_path / "cache"
+    slow = ("--set", "train.epochs=3000")  # both runs: the same keys, and a train stage that takes a while
+    first = start(tmp_path, cache_dir, idx_dir, *slow, "--out", "first")
+    deadline = time.monotonic() + 120
+    while _computing(cache_dir, "train") is None:
+        assert first.poll() is None and time.monotonic() < deadline, "the first run never computed train"
+        time.sleep(0.01)
+    assert _computing(cache_dir, "train") == first.pid
+    sets = [f"data.source=idx:{idx_dir}", *FAST, "train.epochs=3000"]
+    status = run(cache_dir, ["status", *[a for s in sets for a in ("--set", s)]])
+    line = next(line for line in status.stdout.splitlines() if " train " in line)
+    assert "computing" in line and f"pid {first.pid}" in line, status.stdout
+    second = start(tmp_path, cache_dir, idx_dir, *slow, "--out", "second", quiet=False)
+    out, err = second.communicate(timeout=180)
+    assert second.returncode == 0, err
+    assert finish([first]) == [""]
+    assert f"waiting for another run computing 'train' (pid {first.pid})…" in out
+    reused = [line for line in out.splitlines() if line.startswith("reused the result of another run")]
+    assert len(reused) == 1 and f"(pid {first.pid}) for: train" in reused[0], out
+    statuses = {s["name"]: s["status"] for s in json.loads((tmp_path / "second" / "run.json").read_text())["stages"]}
+    assert statuses["train"] == "cached"  # computed once, by the first run

@@ -103,3 +103,15 @@ def test_seed_preset_is_the_tutorial():
     assert (cfg.train.optimizer, cfg.train.lr, cfg.train.epochs, cfg.train.batch_size) == ("sgd", 0.1, 100, "full")
     assert (cfg.split.scheme, cfg.split.test_size, cfg.split.seed) == ("random", 0.2, 42)
     assert set(PRESETS["seed"]) <= set(all_keys())
+
+
+def test_a_mistake_in_a_config_file_names_the_file(tmp_path, cli):
+    path = tmp_path / "experiment.toml"
+    path.write_text("[train]\nlrr = 0.1\n")
+    with pytest.raises(ConfigError, match=r"^config file '.*experiment.toml': unknown config key 'train.lrr'"):
+        load_config(path)
+    result = cli("config", "--config", str(path))
+    assert result.code == 2 and "experiment.toml': unknown config key 'train.lrr' (did you mean" in result.err
+    path.write_text("[train]\nlr = -1\n")
+    with pytest.raises(ConfigError, match=r"experiment.toml': train.lr must be greater than 0"):
+        load_config(path)

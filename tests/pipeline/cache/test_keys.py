@@ -47,5 +47,13 @@ def test_explain_names_each_kind_of_difference():
     assert not any("activation: code" in r for r in reasons)        # a new name says it all
     assert "plugin optimizer: version 1.0 -> 1.1" in reasons and "plugin optimizer: code changed" in reasons
     assert "upstream split changed" in reasons and "stage code changed" in reasons
-    assert "data source changed (size)" in reasons and "libs.numpy 2.0 -> 2.1" in reasons
+    assert "data source changed: size" in reasons and "libs.numpy 2.0 -> 2.1" in reasons
     assert explain(old, old) == []
+
+
+def test_a_changed_data_source_is_one_reason_naming_every_changed_file_once():
+    files = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+             "train-labels-idx1-ubyte.gz"]
+    old = {"config": {"train.lr": 0.1}, "data": {"path": "/d", "files": {f: [10, 1] for f in files}}}
+    new = {"config": {"train.lr": 0.2}, "data": {"path": "/d", "files": {f: [10, 2] for f in files}}}
+    assert explain(old, new) == ["train.lr 0.1 -> 0.2", "data source changed: " + ", ".join(files)]

@@ -126,3 +126,11 @@ def test_find_idx_files(tmp_path):
         find_idx_files(tmp_path / "gz")
     with pytest.raises(DataError, match="no such directory"):
         find_idx_files(tmp_path / "absent")
+
+
+def test_an_idx_source_given_a_file_names_its_directory(tmp_path):
+    directory = write_idx_dataset(tmp_path, n_train_per_class=2, n_test_per_class=1, classes=2, shape=(4, 4))
+    image_file = next(directory.glob("train-images*"))
+    with pytest.raises(DataError, match=rf"idx:{image_file}: is a file; idx: takes the directory .* "
+                                        rf"e\.g\. idx:{directory}$"):
+        find_idx_files(image_file)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline import hookimpl
@@ -64,7 +66,7 @@ def test_p_no_name_blocks_one_plugin(broken_import, cli, site):
     result = cli("plugins", "-p", "no:tpm-broken")
     assert result.code == 0, result.err
     assert "tpm-life" in result.out and "tpm-broken" not in result.out
-    assert "hook after_stage_run" in result.out
+    assert re.search(r"^  hooks +after_stage_run$", result.out, flags=re.MULTILINE), result.out
     unknown = cli("plugins", "-p", "no:tpm-brokn")           # a typo would block nothing: refused
     assert unknown.code == 2 and "no plugin is named 'tpm-brokn' (did you mean 'tpm-broken'?)" in unknown.err
 
@@ -223,3 +225,12 @@ def test_trace_hooks_shows_every_hook_call(site, cli, fast_sets):
     assert len(after) == 8 and all(line.endswith("-> tpm-life") for line in after)
     assert any("stage='train'" in line and "status='ran'" in line for line in after)
     assert "--trace-hooks" not in cli("run", "-q", *fast_sets).err and cli("run", "-q", *fast_sets).err == ""
+
+
+def test_a_kind_whose_only_plugin_is_blocked_says_so_instead_of_an_empty_list(cli):
+    plugins = load_plugins(blocked=["plugins.activations"], autoload=False)
+    with pytest.raises(PluginError, match=r"model.activation = 'relu': no activation is available at all: "
+                                          r"no loaded plugin provides one \(blocked with -p no:NAME\?\)"):
+        plugins.get("activation", "relu", "model.activation")
+    result = cli("-p", "no:plugins.activations", "status")
+    assert result.code == 2 and "available: " not in result.err and "no activation is available" in result.err

@@ -1,0 +1,77 @@
+"""File locks that say who holds them: ``flock`` plus the holder's pid written into the file.
+
+A run computing an entry holds an exclusive lock on ``locks/<stage>-<key>.lock``
+and writes its pid there, so a second run can say what it waits for
+(``waiting for another run computing 'train' (pid 1234)``) and ``status`` can
+show which stages a running pipeline is computing. The kernel drops a lock
+when its holder dies, so a stale pid in a file that nobody holds means nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pipeline.cache.atomic import remove_any
+
+
+@contextlib.contextmanager
+def flock(path: Path, operation: int, on_wait: Callable[[int | None], None] | None = None) -> Iterator[None]:
+    """Hold ``flock(operation)`` on ``path`` (raises BlockingIOError when ``operation`` has LOCK_NB).
+
+    With ``on_wait``, the lock is tried first without blocking; if another process holds it,
+    ``on_wait`` gets that process's pid (None when unknown) before this one blocks. The
+    holder of an exclusive lock writes its own pid into the file.
+    """
+    try:
+        handle = open(path, "a+b", buffering=0)  # unbuffered: nothing left to flush (and fail) on close
+    except IsADirectoryError:  # damaged; a directory cannot be a held lock, so removing it is safe
+        remove_any(path)
+        handle = open(path, "a+b", buffering=0)  # unbuffered: nothing left to flush (and fail) on close
+    with handle:
+        if on_wait is not None:
+            try:
+                fcntl.flock(handle, operation | fcntl.LOCK_NB)
+            except BlockingIOError:
+                on_wait(_pid_in(handle))
+                fcntl.flock(handle, operation)
+        else:
+            fcntl.flock(handle, operation)
+        try:
+            if operation & fcntl.LOCK_EX:
+                with contextlib.suppress(OSError):  # only informative: a full disk must not stop the run here
+                    handle.truncate(0)  # O_APPEND: the write lands at the start of the emptied file
+                    handle.write(str(os.getpid()).encode())
+                    handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def holder_of(path: Path) -> int | None:
+    """The pid of the process holding ``path`` exclusively now (0 when it wrote none), or None."""
+    try:
+        handle = open(path, "rb")
+    except OSError:  # no lock file (or a damaged one): nobody holds it
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _pid_in(handle) or 0
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+def _pid_in(handle: Any) -> int | None:
+    """The pid written into a lock file by its holder, or None (not written yet, or garbage)."""
+    try:
+        handle.seek(0)
+        text = handle.read(32).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
