@@ -3,9 +3,10 @@
 The arithmetic is :mod:`pipeline.nn.network`'s, run by :mod:`pipeline.nn.epochs` over the steps of
 :mod:`pipeline.nn.minibatch`, with preallocated float32 buffers (the tests check one step of it
 against :func:`pipeline.nn.network.gradients`).
-The BLAS thread count is fixed by the shape of the batch (:func:`blas_threads`); where that is
-one thread, :mod:`pipeline.nn.blas` may run windows of batches on two threads when that is faster,
-with bit-identical results, so that equal keys give equal bytes (docs/design.md, "Determinism").
+Every product sums its inner axis in fixed blocks (:mod:`pipeline.nn.blocks`), so no bit depends
+on the BLAS thread count (docs/design.md, "Determinism"). Training runs on one BLAS thread; the
+first layer's two products of a large batch (:func:`blas_threads`) run on every thread allowed,
+and those of a mini-batch on one or two, whichever :mod:`pipeline.nn.blas` measures faster.
 
 The learning-rate schedule is applied per epoch: epoch ``e`` (0-based) uses
 ``lr * factor(e)``. The loss and accuracy of an epoch are accumulated over
@@ -53,11 +54,8 @@ def learning_rate(t, epoch: int) -> float:
 
 
 def blas_threads(params: list[np.ndarray], rows: int) -> int | None:
-    """BLAS threads for batches of ``rows`` rows: 1, or None for the library's default.
-
-    Depends only on shapes: a different thread count changes the summation order of
-    OpenBLAS's products, hence the trained weights' last bits.
-    """
+    """BLAS threads for the first layer of batches of ``rows`` rows: 1 (the tuner may use two),
+    or None for every thread the process was allowed. Speed only: no bit depends on it."""
     largest = max(rows * w.shape[0] * w.shape[1] for w in network.weights(params))
     return None if largest >= MULTITHREAD_PRODUCT else 1
 
@@ -83,9 +81,11 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     best_loss, best_params = math.inf, None
     rows = n if full else min(t.batch_size, n)                      # of a full-size batch
     threads = blas_threads(params, rows)
-    with threadpool_limits(limits=threads, user_api="blas") as limits:
+    with threadpool_limits(limits=1, user_api="blas") as limits:
         allowed = limits.get_original_num_threads().get("blas") or 1   # e.g. OPENBLAS_NUM_THREADS=1
         pace = None if full else blas.tuner(epochs.batches[rows], threads, allowed)
+        if threads is None:             # a large batch: its first layer on every allowed thread
+            epochs.batches[rows].parallel = blas.share(epochs.batches[rows], allowed)
         validate = _scorer(params, activation, x_val, y_val, rows, pace) if has_val else (lambda: (None, None))
         for epoch in range(1, t.epochs + 1):
             lr = learning_rate(t, epoch - 1)

@@ -6,16 +6,13 @@ is busy, or a VM's host takes the second core, two threads can be many times slo
 OpenBLAS's threads spin while they wait for each other. So :class:`Tuner` times windows of
 batches on each thread count and trains on whichever was faster when last measured.
 
-That is allowed only because no bit depends on it. OpenBLAS sums a long inner axis in two blocks
-whose boundary differs between one and two threads (400 and 392 of 784 here); products with a
-short inner axis agree. :func:`calibrate` finds the split of the first layer's product that
-makes one thread reproduce the two-thread result bit for bit, checked on one whole probe step
-(every product, the activation, the weight decay), and sets it on the batch
-(:attr:`pipeline.nn.minibatch.Batch.split`). If no candidate agrees (another BLAS library, another
-kernel), :func:`tuner` returns None and training stays on one thread. Only those two products
-(and the same forward product of validation chunks of the batch's shape, :meth:`Tuner.follow`)
-ever run on two threads: activations, optimizers (plugins too) and the rest stay on one, so
-their results cannot depend on the choice either.
+That is allowed only because no bit depends on it: the first layer's two products are summed in
+fixed blocks (:func:`pipeline.nn.blocks.dot`), which BLAS computes alike on one thread or two;
+:func:`tuner` checks that on the batch's two product shapes (:func:`pipeline.nn.blocks.invariant`)
+and returns None (one thread throughout) where it does not hold. Only those two products (and
+the same forward product of validation chunks, :meth:`Tuner.follow`) ever run on two threads:
+activations, optimizers (plugins too) and the rest stay on one, so their results cannot depend
+on the choice either.
 """
 
 from __future__ import annotations
@@ -24,14 +21,10 @@ import os
 import time
 from collections.abc import Callable
 
-import numpy as np
-from threadpoolctl import ThreadpoolController
-
-from pipeline.nn import network
+from pipeline.nn import blocks, network
 from pipeline.nn.minibatch import Batch
 
-#: BLAS threads of the parallel mode. Two: the machines this was measured on; another count
-#: would sum in other blocks and need its own calibration.
+#: BLAS threads of the parallel mode. Two: the machines this was measured on.
 PARALLEL = 2
 
 #: Batches whose largest product has fewer multiply-adds stay on one thread: too small to gain.
@@ -44,62 +37,30 @@ def usable_cpus() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def split_candidates(d: int) -> list[int | None]:
-    """Splits of an inner axis of length ``d`` to try: none, then ``d / 2`` rounded up to multiples.
-
-    OpenBLAS halves an inner axis longer than its block size and rounds the half up to its
-    kernel's unroll (8 for two threads and 16 for one, on this machine's kernels).
-    """
-    halves = [-(-d // 2 // unroll) * unroll for unroll in (8, 16, 4, 32, 2, 1)]
-    return [None] + [s for i, s in enumerate(halves) if 0 < s < d and s not in halves[:i]]
-
-
-def _probe_step(batch: Batch, x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-    """What one step produces: copies of the gradients, the predicted classes and the loss."""
-    pred = np.empty(batch.rows, np.intp)
-    loss = batch.loss_and_gradients(x, y, pred)
-    return [g.copy() for g in batch.grads] + [pred, np.float64(loss)]
-
-
-def thread_switch(libraries: list) -> Callable[[bool], None]:
-    """``switch(two)``: set every BLAS library in ``libraries`` (threadpoolctl controllers) to 2 or 1 threads."""
-    def switch(two: bool) -> None:
-        for library in libraries:
-            library.set_num_threads(PARALLEL if two else 1)
+def thread_switch(libraries: list, threads: int = PARALLEL) -> Callable[[bool], None]:
+    """``switch(many)``: set every BLAS library in ``libraries`` (threadpoolctl controllers) to ``threads`` or 1."""
+    def switch(many: bool) -> None:
+        blocks.set_threads(libraries, threads if many else 1)
     return switch
 
 
-def calibrate(batch: Batch, libraries: list) -> bool:
-    """Set ``batch.split`` so that one BLAS thread gives the two-thread bits; False if no split does.
+def first_layer_shapes(batch: Batch) -> list[tuple[int, int, int]]:
+    """(m, k, n) of the batch's forward product and first-layer weight gradient."""
+    d, h = batch.params[0].shape
+    return [(batch.rows, d, h), (d, batch.rows, h)]
 
-    Parameters
-    ----------
-    batch : Batch
-        A full-size training batch; its parameters are read, not changed. On success its
-        ``threads`` switch is set too.
-    libraries : list
-        threadpoolctl's controllers of the loaded BLAS libraries, currently at one thread.
+
+def share(batch: Batch, threads: int) -> bool:
+    """Let the batch run its first layer's products on ``threads`` BLAS threads, if that changes no bit.
+
+    Sets ``batch.threads`` (and leaves ``batch.parallel`` to the caller) where every product
+    shape passes :func:`pipeline.nn.blocks.invariant`; False (batch unchanged) otherwise.
     """
-    batch.split, batch.threads, batch.parallel = None, None, False
-    rng = np.random.default_rng(0)
-    x = rng.random((batch.rows, batch.params[0].shape[0]), dtype=np.float32)   # dense: every bit counts
-    k = batch.params[-1].shape[0]
-    y = np.eye(k, dtype=np.float32)[rng.integers(0, k, batch.rows)]
-    switch = thread_switch(libraries)
-    switch(True)
-    reachable = min(library.get_num_threads() for library in libraries) >= PARALLEL
-    switch(False)
-    if not reachable:               # e.g. OPENBLAS_NUM_THREADS=1 at start-up: no second thread exists
+    libraries = blocks.blas_libraries()
+    if threads < 2 or not libraries or not all(blocks.invariant(*s, threads) for s in first_layer_shapes(batch)):
         return False
-    batch.threads, batch.parallel = switch, True
-    reference = _probe_step(batch, x, y)
-    batch.parallel = False
-    for split in split_candidates(x.shape[1]):
-        batch.split = split
-        if all(np.array_equal(a, b) for a, b in zip(_probe_step(batch, x, y), reference)):
-            return True
-    batch.split, batch.threads = None, None
-    return False
+    batch.threads = thread_switch(libraries, threads)
+    return True
 
 
 def tuner(batch: Batch, threads: int | None, allowed: int = PARALLEL) -> Tuner | None:
@@ -120,8 +81,7 @@ def tuner(batch: Batch, threads: int | None, allowed: int = PARALLEL) -> Tuner |
     cpus = usable_cpus()
     if threads != 1 or allowed < PARALLEL or largest < MIN_PARALLEL_PRODUCT or cpus < PARALLEL:
         return None
-    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-    if not libraries or not calibrate(batch, libraries):
+    if not share(batch, PARALLEL):
         return None
     return Tuner(batch, cpus=cpus)
 
@@ -167,7 +127,7 @@ class Tuner:
     Parameters
     ----------
     batch : Batch
-        The calibrated full-size batch; the tuner sets its ``parallel`` flag.
+        The full-size batch, shared by :func:`share`; the tuner sets its ``parallel`` flag.
     clock : callable
         Seconds (tests pass a fake one).
     others : callable
@@ -223,9 +183,9 @@ class Tuner:
             batch.parallel = self.best == PARALLEL
 
     def follow(self, batch: Batch) -> None:
-        """After each epoch, run ``batch`` (of the tuned batch's shape, so the same calibrated
-        split gives it the same bits) on the best known thread count."""
-        batch.split, batch.threads = self.batch.split, self.batch.threads
+        """After each epoch, run ``batch`` (of the tuned batch's shape, whose products were
+        checked with it) on the best known thread count."""
+        batch.threads = self.batch.threads
         self.followers.append(batch)
 
     @property

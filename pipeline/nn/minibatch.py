@@ -15,11 +15,11 @@ holds one batch's step (:class:`Batch`); :mod:`pipeline.nn.epochs` runs it over 
 - the accuracy is counted once per epoch from stored predictions, not per batch;
 - row maxima and row or column sums without NumPy's reductions, which are slow over a short
   axis (a gather at the argmax; products with a vector of ones);
-- the first layer's two products (forward and weight gradient, most of the work) on one BLAS
-  thread or two, switched while training by :mod:`pipeline.nn.blas`, with the same bits either way:
-  on one thread the forward product is summed in the two blocks that OpenBLAS's two-thread
-  code uses (:attr:`Batch.split`, found by :func:`pipeline.nn.blas.calibrate`). Everything else,
-  plugins included, always runs on one thread.
+- every product sums its inner axis in the fixed blocks of :func:`pipeline.nn.blocks.dot`, so
+  its bits do not depend on the BLAS thread count; the first layer's two products (forward and
+  weight gradient, most of the work) may run on several BLAS threads (:attr:`Batch.parallel`,
+  switched while training by :mod:`pipeline.nn.blas`). Everything else, plugins included,
+  always runs on one thread.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.api import Activation
-from pipeline.nn import network
+from pipeline.nn import blocks, network
 
 
 class Batch:
@@ -49,15 +49,11 @@ class Batch:
 
     Attributes
     ----------
-    split : int or None
-        On one BLAS thread (``parallel`` false), compute the first layer's product as
-        ``x[:, :split] @ W1[:split] + x[:, split:] @ W1[split:]``: the summation order of the
-        two-thread product, so that switching threads changes no bit. None: one product.
     parallel : bool
-        Run the first layer's two products on two threads, with ``threads(True)`` before each
-        and ``threads(False)`` after.
+        Run the first layer's two products on several threads, with ``threads(True)`` before
+        each and ``threads(False)`` after (the same bits: :func:`pipeline.nn.blocks.dot`).
     threads : callable or None
-        ``threads(two: bool)`` sets two BLAS threads or one; required when ``parallel``.
+        ``threads(many: bool)`` sets several BLAS threads or one; required when ``parallel``.
     """
 
     def __init__(self, params: list[np.ndarray], rows: int, activation: Activation,
@@ -65,7 +61,6 @@ class Batch:
         f32 = np.float32
         widths = [w.shape[1] for w in network.weights(params)]
         self.params, self.rows, self.activation, self.weight_decay = params, rows, activation, weight_decay
-        self.split: int | None = None
         self.parallel = False
         self.threads = None
         if gather:
@@ -73,7 +68,13 @@ class Batch:
         k = widths[-1]
         self.z = [np.empty((rows, w), f32) for w in widths]          # z[-1]: logits, then probs
         self.delta = [np.empty((rows, w), f32) for w in widths[:-1]]  # hidden-layer deltas
-        self.part = np.empty((rows, widths[0]), f32)                 # second block of a split product
+        # Scratch for the later blocks of a blocked product (blocks.dot), where an inner axis is cut.
+        inner = [params[0].shape[0]] + widths[:-1]
+        self.zpart = [np.empty_like(z) if len(blocks.bounds(k)) > 1 else None for z, k in zip(self.z, inner)]
+        self.dpart = [np.empty_like(d) if len(blocks.bounds(k)) > 1 else None
+                      for d, k in zip(self.delta, widths[1:])]
+        blocked_rows = len(blocks.bounds(rows)) > 1
+        self.gpart = [np.empty_like(w) if blocked_rows else None for w in network.weights(params)]
         self.row = np.empty((rows, 1), f32)                          # row max, then row sums
         self.logp = np.empty((rows, k), f32)
         self.grads = [np.empty_like(p) for p in params]
@@ -122,10 +123,10 @@ class Batch:
         acts = [x]
         params, last = self.params, len(self.z) - 1
         for layer, z in enumerate(self.z):
-            if layer == 0:
-                self._first_product(x, params[0], z)
+            if layer == 0 and self.parallel:
+                self._many_thread_dot(x, params[0], z, self.zpart[0])
             else:
-                np.dot(acts[-1], params[2 * layer], out=z)
+                blocks.dot(acts[-1], params[2 * layer], z, self.zpart[layer])
             z += params[2 * layer + 1]
             if layer < last:
                 acts.append(self.activation.forward(z))
@@ -139,23 +140,13 @@ class Batch:
         z /= row
         return acts
 
-    def _first_product(self, x: np.ndarray, w: np.ndarray, out: np.ndarray) -> None:
-        """``out = x @ w``: on two threads, or on one summed as the blocks ``[:split]``, ``[split:]``."""
-        if self.parallel:
-            self._two_thread_dot(x, w, out)
-        elif self.split:
-            s = self.split
-            np.dot(x[:, :s], w[:s], out=out)
-            np.dot(x[:, s:], w[s:], out=self.part)
-            out += self.part
-        else:
-            np.dot(x, w, out=out)
-
-    def _two_thread_dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
-        """``out = a @ b`` on two BLAS threads, then back to one."""
+    def _many_thread_dot(self, a: np.ndarray, b: np.ndarray, out: np.ndarray, part: np.ndarray | None) -> None:
+        """``out = a @ b`` in fixed blocks on several BLAS threads, then back to one."""
         self.threads(True)
-        np.dot(a, b, out=out)
-        self.threads(False)
+        try:
+            blocks.dot(a, b, out, part)
+        finally:
+            self.threads(False)
 
     def _backward(self, acts: list[np.ndarray], y: np.ndarray) -> None:
         """Backpropagate from the probabilities in ``z[-1]`` (overwritten) into :attr:`grads`."""
@@ -165,16 +156,16 @@ class Batch:
         params, grads = self.params, self.grads
         for layer in range(len(self.z) - 1, -1, -1):
             w, gw = params[2 * layer], grads[2 * layer]
-            if layer == 0 and self.parallel:              # inner axis = rows: the same bits on one thread or two
-                self._two_thread_dot(acts[0].T, delta, gw)
+            if layer == 0 and self.parallel:
+                self._many_thread_dot(acts[0].T, delta, gw, self.gpart[0])
             else:
-                np.dot(acts[layer].T, delta, out=gw)
+                blocks.dot(acts[layer].T, delta, gw, self.gpart[layer])
             if self.weight_decay:
                 np.multiply(w, self.weight_decay, out=self.decay[layer])
                 gw += self.decay[layer]
             np.dot(self.ones_rows, delta, out=grads[2 * layer + 1])  # column sums
             if layer:                                     # the input layer's delta is never needed
                 below = self.delta[layer - 1]
-                np.dot(delta, w.T, out=below)
+                blocks.dot(delta, w.T, below, self.dpart[layer - 1])
                 below *= self.activation.derivative(self.z[layer - 1], acts[layer])
                 delta = below

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.api import Activation
+from pipeline.nn import blocks
 
 
 def weights(params: list[np.ndarray]) -> list[np.ndarray]:
@@ -60,7 +61,7 @@ def forward(params: list[np.ndarray], x: np.ndarray,
     n_layers = len(params) // 2
     for layer in range(n_layers):
         w, b = params[2 * layer], params[2 * layer + 1]
-        z = acts[-1] @ w + b
+        z = blocks.dot(acts[-1], w) + b         # fixed blocks: the same bits on any BLAS thread count
         zs.append(z)
         acts.append(activation.forward(z) if layer < n_layers - 1 else softmax(z))
     return zs, acts
@@ -116,10 +117,10 @@ def backward(params: list[np.ndarray], zs: list[np.ndarray], acts: list[np.ndarr
     delta = (acts[-1] - y) / y.shape[0]
     for layer in reversed(range(n_layers)):
         w = params[2 * layer]
-        grads[2 * layer] = acts[layer].T @ delta + weight_decay * w
+        grads[2 * layer] = blocks.dot(acts[layer].T, delta) + weight_decay * w
         grads[2 * layer + 1] = delta.sum(axis=0)
         if layer > 0:
-            delta = (delta @ w.T) * activation.derivative(zs[layer - 1], acts[layer])
+            delta = blocks.dot(delta, w.T) * activation.derivative(zs[layer - 1], acts[layer])
     return grads
 
 
@@ -147,14 +148,20 @@ def predict_proba(params: list[np.ndarray], x: np.ndarray, activation: Activatio
     batch_size : int
         Rows per forward pass; bounds memory, does not change the results.
 
+    Products are summed in fixed blocks (:func:`pipeline.nn.blocks.dot`), on the BLAS threads
+    in force where that gives one thread's bits (:func:`pipeline.nn.blocks.guard`), else on one.
+
     Returns
     -------
     ndarray of float32, shape (n, k)
     """
     out = np.empty((x.shape[0], params[-1].shape[0]), dtype=np.float32)
-    for start in range(0, x.shape[0], batch_size):
-        xb = np.asarray(x[start:start + batch_size], dtype=np.float32)
-        out[start:start + batch_size] = forward(params, xb, activation)[1][-1]
+    rows = {min(batch_size, x.shape[0] - start) for start in range(0, x.shape[0], batch_size)}
+    sizes = layer_sizes(params)
+    with blocks.guard([(m, k, n) for m in rows for k, n in zip(sizes, sizes[1:])]):
+        for start in range(0, x.shape[0], batch_size):
+            xb = np.asarray(x[start:start + batch_size], dtype=np.float32)
+            out[start:start + batch_size] = forward(params, xb, activation)[1][-1]
     return out
 
 

@@ -29,15 +29,12 @@ def _params(d=784, h=64, k=10, seed=1):
             for s, shape in [(0.05, (d, h)), (0.01, (h,)), (0.2, (h, k)), (0.01, (k,))]]
 
 
-def _calibrated(epochs: Epochs, rows: int = 128) -> minibatch.Batch:
-    """The epoch's full batch, calibrated; skips where two threads can't match one."""
-    from threadpoolctl import ThreadpoolController
-
+def _shared(epochs: Epochs, rows: int = 128) -> minibatch.Batch:
+    """The epoch's full batch, allowed two threads; skips where that could change bits or can't be."""
     if blas.usable_cpus() < blas.PARALLEL:
         pytest.skip("one CPU: training never uses two threads here")
-    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
-    if not libraries or not blas.calibrate(epochs.batches[rows], libraries):
-        pytest.skip("this BLAS has no split reproducing its two-thread product: training stays on one thread")
+    if not blas.share(epochs.batches[rows], blas.PARALLEL):
+        pytest.skip("this BLAS sums blocked products differently on two threads: training stays on one")
     return epochs.batches[rows]
 
 
@@ -67,27 +64,26 @@ def _train(pace_factory, activation="relu", weight_decay=5e-4):
     return params, results
 
 
-def _calibrated_steady(epochs):
-    _calibrated(epochs)             # one thread throughout, with the calibrated split
-    return None
+def _one_thread(epochs):
+    return None                     # one thread throughout
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_switching_threads_mid_epoch_changes_no_bit(activation):
-    steady = _train(_calibrated_steady, activation)
-    flipped = _train(lambda epochs: Flip(_calibrated(epochs)), activation)
+    steady = _train(_one_thread, activation)
+    flipped = _train(lambda epochs: Flip(_shared(epochs)), activation)
     for a, b in zip(steady[0], flipped[0]):
         np.testing.assert_array_equal(a, b)
     assert steady[1] == flipped[1]                  # the losses and correct counts of every epoch
 
 
-def test_calibration_finds_the_two_thread_summation_and_checks_it_on_other_data():
+def test_a_shared_batch_gives_one_threads_bits_on_two():
     x, y = _mnist_shaped(n=128, seed=5)
     epochs = Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
     batch = epochs.batches[128]
     with threadpool_limits(limits=1, user_api="blas"):
-        _calibrated(epochs)
-        assert batch.split in blas.split_candidates(784) and not batch.parallel
+        _shared(epochs)
+        assert not batch.parallel
         serial = _step(batch, x, y)
         batch.parallel = True
         parallel = _step(batch, x, y)
@@ -100,12 +96,6 @@ def _step(batch, x, y):
     pred = np.empty(batch.rows, np.intp)
     loss = batch.loss_and_gradients(x, y, pred)
     return [np.float64(loss), pred] + [g.copy() for g in batch.grads]
-
-
-def test_split_candidates_start_with_one_product_and_stay_inside_the_axis():
-    assert blas.split_candidates(784) == [None, 392, 400, 416]
-    assert all(c is None or 0 < c < 10 for c in blas.split_candidates(10))
-    assert blas.split_candidates(1) == [None]
 
 
 class FakeLibrary:
@@ -121,14 +111,19 @@ class FakeLibrary:
         self.threads = min(n, self.reachable)
 
 
-def test_calibration_takes_the_first_candidate_that_agrees_and_refuses_a_missing_second_thread():
+def test_sharing_needs_products_that_sum_alike_and_a_second_thread(monkeypatch):
     x, y = _mnist_shaped(n=128)
     batch = Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
     fake = FakeLibrary()
-    assert blas.calibrate(batch, [fake]) and batch.split is None    # "two threads" that sum as one
-    assert batch.threads is not None and fake.threads == 1          # left on one thread
-    assert not blas.calibrate(batch, [FakeLibrary(reachable=1)])
-    assert batch.split is None and batch.threads is None
+    monkeypatch.setattr(blas.blocks, "blas_libraries", lambda: [fake])
+    assert not blas.share(batch, 1) and batch.threads is None
+    assert blas.share(batch, 2) and fake.threads == 1                  # left on one thread
+    batch.threads(True)
+    assert fake.threads == 2
+    batch.threads = None
+    monkeypatch.setattr(blas.blocks, "invariant", lambda m, k, n, threads: False)
+    assert not blas.share(batch, 2) and batch.threads is None
+    assert blas.tuner(batch, 1) is None
 
 
 def test_only_the_first_layer_products_switch_threads():
@@ -223,9 +218,9 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
     switching = run()
     assert tuners[-1].batches[1] > 0 and tuners[-1].batches[2] > 0
     [follower] = tuners[-1].followers
-    assert follower.rows == 128 and follower.parallel and follower.split == tuners[-1].batch.split
+    assert follower.rows == 128 and follower.parallel and follower.threads is tuners[-1].batch.threads
     monkeypatch.setattr(blas.Tuner, "_use", lambda self, threads: None)   # never two threads
-    monkeypatch.setattr(blas.Tuner, "follow", lambda self, batch: setattr(batch, "split", self.batch.split))
+    monkeypatch.setattr(blas.Tuner, "follow", lambda self, batch: None)
     serial = run()
     assert not tuners[-1].followers
     for a, b in zip(switching["params"], serial["params"]):
@@ -288,3 +283,22 @@ def test_load_figure_is_a_number_on_linux_and_none_without_proc_stat(monkeypatch
 
     monkeypatch.setattr(builtins, "open", no_proc)
     assert blas.others_cpu_seconds() is None
+
+
+def test_a_large_batch_gives_the_same_bytes_under_any_thread_limit():
+    """A batch large enough for every thread (train.blas_threads None), with a 784-long inner
+    axis and 2700 rows of weight gradient: as on one thread, and the same history."""
+    x, y = _mnist_shaped(n=2700)
+    assert train.blas_threads(_params(), len(x)) is None
+    cfg = build_config(overrides=[("train.epochs", 2), ("train.batch_size", "full"), ("model.hidden", [64])])
+
+    def run():
+        return train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=x[:700], y_val=y[:700],
+                         activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
+
+    default = run()
+    with threadpool_limits(limits=1, user_api="blas"):
+        limited = run()
+    for a, b in zip(default["params"], limited["params"]):
+        np.testing.assert_array_equal(a, b)
+    assert default["history"] == limited["history"]

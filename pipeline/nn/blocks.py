@@ -1,0 +1,113 @@
+"""Matrix products whose bits do not depend on how many threads BLAS runs.
+
+OpenBLAS shares a product's work between threads by rows and columns of the result, so each
+element is still one sum over the inner axis; but it sums an inner axis longer than its block
+(``GEMM_Q``: 448 for single precision with this machine's SkylakeX kernels) in pieces, and an
+axis between one and two blocks long is cut in two at a point that depends on the thread count
+(784 becomes 392 + 392 on one thread, 400 + 384 on two). The result's last bits then depend on
+``OPENBLAS_NUM_THREADS``, an enclosing ``threadpool_limits`` or a worker pool's settings.
+
+:func:`dot` cuts the inner axis itself, into equal blocks of at most :data:`MAX_BLOCK` chosen
+from its length alone, multiplies block by block and adds the partial products in order. Every
+block is shorter than OpenBLAS's, so BLAS sums each in one piece on any number of threads, and
+the sum of the pieces is NumPy's, in a fixed order. :func:`invariant` checks that on the shapes
+in use (a BLAS built otherwise fails it; callers then stay on one thread).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+
+import numpy as np
+from threadpoolctl import ThreadpoolController, threadpool_limits
+
+#: Longest inner axis summed by one BLAS call. Below OpenBLAS's single-precision block on every
+#: x86 kernel set (256 to 512; 448 here), with a margin: 784 is summed as 4 x 196.
+MAX_BLOCK = 256
+
+@functools.lru_cache(maxsize=None)
+def bounds(k: int) -> tuple[tuple[int, int], ...]:
+    """Blocks ``(start, stop)`` of an inner axis of length ``k``: as few as fit, of equal length."""
+    count = max(1, -(-k // MAX_BLOCK))
+    size = -(-k // count)
+    return tuple((start, min(start + size, k)) for start in range(0, k, size)) or ((0, 0),)
+
+
+def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
+        part: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` summed over :func:`bounds` of the inner axis, the same bits on any thread count.
+
+    Parameters
+    ----------
+    a : ndarray, shape (m, k)
+    b : ndarray, shape (k, n)
+        Any layout NumPy hands to BLAS (transposed views included); same dtype as ``a``.
+    out : ndarray, shape (m, n), optional
+        C-contiguous, receives the product.
+    part : ndarray, shape (m, n), optional
+        Scratch for the second and later blocks (allocated when missing and needed).
+
+    Returns
+    -------
+    ndarray, shape (m, n)
+        ``out``, or a new array.
+    """
+    blocks = bounds(a.shape[1])
+    start, stop = blocks[0]
+    if len(blocks) == 1:
+        return np.dot(a, b, out=out)
+    out = np.dot(a[:, start:stop], b[start:stop], out=out)
+    if part is None:
+        part = np.empty_like(out)
+    for start, stop in blocks[1:]:
+        np.dot(a[:, start:stop], b[start:stop], out=part)
+        out += part
+    return out
+
+
+def blas_libraries() -> list:
+    """threadpoolctl's controllers of the BLAS libraries loaded in this process."""
+    return ThreadpoolController().select(user_api="blas").lib_controllers
+
+
+def set_threads(libraries: list, threads: int) -> None:
+    """Set every BLAS library in ``libraries`` to ``threads`` threads."""
+    for library in libraries:
+        library.set_num_threads(threads)
+
+
+@functools.lru_cache(maxsize=None)
+def invariant(m: int, k: int, n: int, threads: int = 2, dtype: str = "float32") -> bool:
+    """Whether :func:`dot` of an (m, k) by (k, n) product gives one thread's bits on ``threads``.
+
+    Checked once per shape, thread count and process on random data (dense, so every bit
+    counts); the thread counts in force are restored afterwards. Where fewer threads can be had,
+    the product cannot run on them here: True (another process checks for itself).
+    """
+    libraries = blas_libraries()
+    if not libraries:
+        return True
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    before = [library.get_num_threads() for library in libraries]
+    try:
+        set_threads(libraries, 1)
+        one = dot(a, b)
+        set_threads(libraries, threads)
+        if min(library.get_num_threads() for library in libraries) < threads:
+            return True
+        return bool(np.array_equal(one, dot(a, b)))
+    finally:
+        for library, threads in zip(libraries, before):
+            library.set_num_threads(threads)
+
+
+def guard(shapes: list[tuple[int, int, int]]):
+    """A context for products of ``shapes`` (m, k, n): as it is where :func:`invariant` holds for
+    all, else one BLAS thread, so that their bits never depend on the thread count."""
+    threads = max((library.get_num_threads() for library in blas_libraries()), default=1)
+    if threads < 2 or all(invariant(*shape, threads) for shape in shapes):
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
