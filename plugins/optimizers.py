@@ -6,6 +6,11 @@ are the classes themselves, so an unknown option raises ``TypeError`` from
 ``__init__`` naturally. State is kept per parameter, in the parameter's dtype,
 and scratch buffers are allocated once so a step creates no large temporaries.
 The update rules follow scikit-learn's ``neural_network/_stochastic_optimizers.py``.
+
+Every update is elementwise, so when the parameters and the gradients are packed in one buffer
+each (:mod:`pipeline.nn.packing`; the train stage packs them), a step runs each ufunc once on the
+whole buffer instead of once per array: the same bits, a fraction of the call overhead (about
+2 µs per ufunc call, more than the arithmetic on a small array). Otherwise array by array.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import math
 import numpy as np
 
 from pipeline import hookimpl
+from pipeline.nn import packing
 
 
 class SGD:
@@ -28,11 +34,15 @@ class SGD:
 
     def __init__(self, params: list[np.ndarray]) -> None:
         self.params = params
-        self._scratch = [np.empty_like(p) for p in params]
+        self._scratch = packing.like(params)
+        self._flat, self._flat_state = packing.Flat(params), [packing.flat(self._scratch)]
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         """Apply one update; ``grads[i]`` has the shape of ``params[i]``."""
-        for p, g, s in zip(self.params, grads, self._scratch):
+        g = self._flat(grads)
+        pairs = [(self._flat.params, g, *self._flat_state)] if g is not None \
+            else zip(self.params, grads, self._scratch)
+        for p, g, s in pairs:
             np.multiply(g, lr, out=s)
             p -= s
 
@@ -57,12 +67,19 @@ class Momentum:
         self.params = params
         self.momentum = momentum
         self.nesterov = nesterov
-        self.velocities = [np.zeros_like(p) for p in params]
-        self._scratch = [np.empty_like(p) for p in params]
+        self.velocities = packing.like(params)        # one per parameter (packed like them)
+        for v in self.velocities:
+            v[...] = 0
+        self._scratch = packing.like(params)
+        self._flat = packing.Flat(params)
+        self._flat_state = [packing.flat(self.velocities), packing.flat(self._scratch)]
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         """Apply one update; ``grads[i]`` has the shape of ``params[i]``."""
-        for p, g, v, s in zip(self.params, grads, self.velocities, self._scratch):
+        g = self._flat(grads)
+        groups = [(self._flat.params, g, *self._flat_state)] \
+            if g is not None else zip(self.params, grads, self.velocities, self._scratch)
+        for p, g, v, s in groups:
             np.multiply(g, lr, out=s)       # s = lr * g
             v *= self.momentum
             v -= s                          # v = momentum * v - lr * g
@@ -95,16 +112,22 @@ class Adam:
         self.params = params
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
-        self.m = [np.zeros_like(p) for p in params]
-        self.v = [np.zeros_like(p) for p in params]
-        self._scratch = [np.empty_like(p) for p in params]
+        self.m, self.v = packing.like(params), packing.like(params)
+        for state in self.m + self.v:
+            state[...] = 0
+        self._scratch = packing.like(params)
+        self._flat = packing.Flat(params)
+        self._flat_state = [packing.flat(self.m), packing.flat(self.v), packing.flat(self._scratch)]
 
     def step(self, grads: list[np.ndarray], lr: float) -> None:
         """Apply one update; ``grads[i]`` has the shape of ``params[i]``."""
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         lr_t = lr * math.sqrt(1 - b2 ** self.t) / (1 - b1 ** self.t)
-        for p, g, m, v, s in zip(self.params, grads, self.m, self.v, self._scratch):
+        g = self._flat(grads)
+        groups = [(self._flat.params, g, *self._flat_state)] \
+            if g is not None else zip(self.params, grads, self.m, self.v, self._scratch)
+        for p, g, m, v, s in groups:
             m *= b1
             np.multiply(g, 1 - b1, out=s)
             m += s                          # m = b1 m + (1 - b1) g

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.api import Activation
-from pipeline.nn import blocks, network
+from pipeline.nn import blocks, network, packing
 
 
 class Batch:
@@ -77,8 +77,13 @@ class Batch:
         self.gpart = [np.empty_like(w) if blocked_rows else None for w in network.weights(params)]
         self.row = np.empty((rows, 1), f32)                          # row max, then row sums
         self.logp = np.empty((rows, k), f32)
-        self.grads = [np.empty_like(p) for p in params]
-        self.decay = [np.empty_like(w) for w in network.weights(params)]
+        self.grads = packing.like(params)            # packed as params are: see pipeline.nn.packing
+        flat_params, flat_grads = packing.flat(params), packing.flat(self.grads)
+        if flat_params is not None and flat_grads is not None:   # the weight decay in one pass over all weights
+            weights = packing.weight_slice(params)
+            self.decay = [(flat_params[weights], flat_grads[weights], np.empty(weights.stop, f32))]
+        else:
+            self.decay = [(w, g, np.empty_like(w)) for w, g in zip(network.weights(params), network.weights(self.grads))]
         self.tiny = np.finfo(f32).tiny
         # Row maxima as logits[i, argmax_i] and sums over rows or columns as products with a
         # vector of ones: a few times cheaper than NumPy's reductions over a short axis.
@@ -160,12 +165,13 @@ class Batch:
                 self._many_thread_dot(acts[0].T, delta, gw, self.gpart[0])
             else:
                 blocks.dot(acts[layer].T, delta, gw, self.gpart[layer])
-            if self.weight_decay:
-                np.multiply(w, self.weight_decay, out=self.decay[layer])
-                gw += self.decay[layer]
             np.dot(self.ones_rows, delta, out=grads[2 * layer + 1])  # column sums
             if layer:                                     # the input layer's delta is never needed
                 below = self.delta[layer - 1]
                 blocks.dot(delta, w.T, below, self.dpart[layer - 1])
                 below *= self.activation.derivative(self.z[layer - 1], acts[layer])
                 delta = below
+        if self.weight_decay:
+            for w, gw, scratch in self.decay:                 # gw += weight_decay * w
+                np.multiply(w, self.weight_decay, out=scratch)
+                gw += scratch
