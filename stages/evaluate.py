@@ -8,6 +8,7 @@ import numpy as np
 
 from pipeline.api import Activation
 from pipeline.nn import network
+from pipeline.nn.inputs import Rows, labels
 
 
 def _plain(value):
@@ -33,8 +34,16 @@ def _scores(params, x, y, classes, activation, batch_size) -> dict | None:
             "per_class": per_class, "confusion_matrix": [[int(v) for v in row] for row in matrix]}
 
 
-def run(cfg, *, params: list[np.ndarray], x_val: np.ndarray, y_val: np.ndarray,
-        x_test: np.ndarray | None, y_test: np.ndarray | None, classes: list,
+def _rows(parts_x, parts_y, rows, preprocessing):
+    """The inputs (:class:`pipeline.nn.inputs.Rows`) and one-hot targets of ``rows``; None, None without rows."""
+    if rows is None or len(rows) == 0:
+        return None, None
+    return Rows(parts_x, rows, preprocessing), labels(parts_y, rows)
+
+
+def run(cfg, *, params: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.ndarray | None,
+        y_all: np.ndarray, y_all_test: np.ndarray | None, preprocessing: dict,
+        val_rows: np.ndarray, test_rows: np.ndarray | None, classes: list,
         activation: Activation) -> dict:
     """Score the trained network on the validation and test rows.
 
@@ -46,10 +55,11 @@ def run(cfg, *, params: list[np.ndarray], x_val: np.ndarray, y_val: np.ndarray,
         The configuration.
     params : list of ndarray
         Trained ``[W1, b1, ...]``.
-    x_val, y_val : ndarray, shapes (m, d) and (m, k)
-        Validation rows and one-hot targets.
-    x_test, y_test : ndarray or None, shapes (t, d) and (t, k)
-        Test rows and targets; None gives None test metrics.
+    x_raw, x_raw_test, y_all, y_all_test, preprocessing
+        The source's pixels (and test pixels, or None), one-hot targets and normalize's recipe;
+        rows are read through ``val_rows`` and ``test_rows`` (:class:`pipeline.nn.inputs.Rows`).
+    val_rows, test_rows : ndarray of int, or None
+        From split; no test rows give None test metrics.
     classes : list
         Label of each output column.
     activation : Activation
@@ -64,6 +74,9 @@ def run(cfg, *, params: list[np.ndarray], x_val: np.ndarray, y_val: np.ndarray,
         in plain Python types; the bytes are that dict as UTF-8 JSON.
     """
     batch_size = cfg.evaluate.batch_size
+    parts_x, parts_y = [x_raw, x_raw_test], [y_all, y_all_test]
+    x_val, y_val = _rows(parts_x, parts_y, val_rows, preprocessing)
+    x_test, y_test = _rows(parts_x, parts_y, test_rows, preprocessing)
     val = _scores(params, x_val, y_val, classes, activation, batch_size)
     test = _scores(params, x_test, y_test, classes, activation, batch_size)
 

@@ -9,7 +9,7 @@ import numpy as np
 from pipeline.errors import PluginError
 
 
-def run(cfg, *, x_train: np.ndarray, y_train: np.ndarray,
+def run(cfg, *, x_raw: np.ndarray, y_all: np.ndarray,
         initializer: Callable[[int, int, np.random.RandomState], np.ndarray]) -> dict:
     """Draw the starting parameters.
 
@@ -19,10 +19,10 @@ def run(cfg, *, x_train: np.ndarray, y_train: np.ndarray,
     ----------
     cfg : Config
         The configuration.
-    x_train : ndarray, shape (n, d)
-        Only its width ``d`` is used (the input layer size).
-    y_train : ndarray, shape (n, k)
-        Only its width ``k`` is used (the output layer size).
+    x_raw : ndarray, shape (n, d)
+        The source's pixels; only the width ``d`` is used (the input layer size).
+    y_all : ndarray, shape (n, k)
+        One-hot labels; only the width ``k`` is used (the output layer size).
     initializer : callable
         ``initializer(fan_in, fan_out, rng) -> (fan_in, fan_out)`` array.
 
@@ -32,7 +32,7 @@ def run(cfg, *, x_train: np.ndarray, y_train: np.ndarray,
         ``{"params0": [W1, b1, ..., WL, bL]}``, float32; ``W`` (fan_in, fan_out)
         from the initializer, ``b`` (fan_out,) zeros.
     """
-    sizes = [x_train.shape[1], *cfg.model.hidden, y_train.shape[1]]
+    sizes = [x_raw.shape[1], *cfg.model.hidden, y_all.shape[1]]
     # The legacy RandomState on purpose: drawing the layers in order from
     # RandomState(seed) gives the same numbers as the tutorial's
     # np.random.seed(seed); np.random.randn(...), which Generator cannot.

@@ -27,6 +27,7 @@ from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
 from pipeline.nn import blas, network, packing
 from pipeline.nn.epochs import Epochs, Scorer
+from pipeline.nn.inputs import Rows, labels
 
 #: Batches whose largest matrix product has fewer multiply-adds (m * n * k) train on one BLAS
 #: thread, larger ones on the library's default (every core). Measured on 2 cores, 784-64-10:
@@ -60,7 +61,7 @@ def blas_threads(params: list[np.ndarray], rows: int) -> int | None:
     return None if largest >= MULTITHREAD_PRODUCT else 1
 
 
-def _scorer(params, activation, x_val, y_val, rows: int, pace: blas.Tuner | None) -> Scorer:
+def _scorer(params, activation, x_val: Rows, y_val, rows: int, pace: blas.Tuner | None) -> Scorer:
     """The validation pass; in chunks of the training batch's shape when a tuner can share its threads."""
     y_val = np.ascontiguousarray(y_val, dtype=np.float32)
     scorer = Scorer(params, activation, x_val, y_val, rows if pace else EVAL_BATCH)
@@ -77,7 +78,7 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     full = t.batch_size == "full"
     epochs = Epochs(params, activation, t.weight_decay, x, y, None if full else t.batch_size)
     rng = np.random.default_rng(t.seed)
-    has_val = x_val is not None and y_val is not None and x_val.shape[0] > 0
+    has_val = x_val is not None and y_val is not None and len(x_val) > 0
     best_loss, best_params = math.inf, None
     rows = n if full else min(t.batch_size, n)                      # of a full-size batch
     threads = blas_threads(params, rows)
@@ -115,9 +116,10 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
     return history
 
 
-def run(cfg, *, params0: list[np.ndarray], x_train: np.ndarray, y_train: np.ndarray,
-        x_val: np.ndarray | None, y_val: np.ndarray | None, activation: Activation,
-        optimizer: Callable, progress: Progress = SILENT) -> dict:
+def run(cfg, *, params0: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.ndarray | None,
+        y_all: np.ndarray, y_all_test: np.ndarray | None, preprocessing: dict, train_rows: np.ndarray,
+        val_rows: np.ndarray | None, activation: Activation, optimizer: Callable,
+        progress: Progress = SILENT) -> dict:
     """Train the network from ``params0``.
 
     Reads the ``train`` section: ``lr``, ``epochs``, ``batch_size`` (int or
@@ -132,10 +134,16 @@ def run(cfg, *, params0: list[np.ndarray], x_train: np.ndarray, y_train: np.ndar
         The configuration.
     params0 : list of ndarray
         Starting ``[W1, b1, ...]``; copied, never modified.
-    x_train, y_train : ndarray, shapes (n, d) and (n, k)
-        Training rows (float32 in [0, 1]) and one-hot targets.
-    x_val, y_val : ndarray or None, shapes (m, d) and (m, k)
-        Validation rows, measured after every epoch.
+    x_raw, x_raw_test : ndarray, shapes (n, d) and (m, d) (or None)
+        The source's pixels; rows are read through ``train_rows`` and ``val_rows`` and scaled
+        by ``preprocessing`` as they are gathered (:class:`pipeline.nn.inputs.Rows`).
+    y_all, y_all_test : ndarray, shapes (n, k) and (m, k) (or None)
+        One-hot targets of those rows.
+    preprocessing : dict
+        From normalize (:func:`pipeline.nn.inputs.scale_into`).
+    train_rows, val_rows : ndarray of int
+        From split: row numbers in the concatenation of training and test rows; the
+        validation rows are measured after every epoch (None or empty: no validation).
     activation : Activation
         Hidden-layer activation.
     optimizer : callable
@@ -158,8 +166,11 @@ def run(cfg, *, params0: list[np.ndarray], x_train: np.ndarray, y_train: np.ndar
     t = cfg.train
     params = packing.pack(params0)  # a copy (inputs may be read-only), in one buffer: fewer calls per update
     opt = optimizer(params, **t.optimizer_options)
-    x = np.ascontiguousarray(x_train, dtype=np.float32)
-    y = np.ascontiguousarray(y_train, dtype=np.float32)
+    x = Rows([x_raw, x_raw_test], train_rows, preprocessing)
+    y = np.ascontiguousarray(labels([y_all, y_all_test], train_rows), dtype=np.float32)
+    has_val = val_rows is not None and len(val_rows) > 0
+    x_val = Rows([x_raw, x_raw_test], val_rows, preprocessing) if has_val else None
+    y_val = labels([y_all, y_all_test], val_rows) if has_val else None
     # NaN/inf is detected and reported as a TrainingError, so numpy's own warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = _fit(t, params, x, y, x_val, y_val, activation, opt, progress)

@@ -160,3 +160,27 @@ def write_npz_dataset(path: str | Path, n_train_per_class: int = 20, n_test_per_
     with open(path, "wb") as f:  # a file object keeps np.savez from appending ".npz"
         np.savez(f, **arrays)
     return path
+
+
+def train_inputs(x, y, x_val=None, y_val=None) -> dict:
+    """``train.run``'s data arguments for rows already scaled: float32 ``x`` (n, d), one-hot ``y``
+    (n, k), optional validation rows, as the raw pixels, targets, recipe and row numbers the
+    stage reads (the identity recipe, training rows then validation rows)."""
+    from pipeline.nn.inputs import IDENTITY
+
+    n = len(x)
+    has_val = x_val is not None and len(x_val) > 0
+    return {"x_raw": np.concatenate([x, x_val]) if has_val else x, "x_raw_test": None,
+            "y_all": np.concatenate([y, y_val]) if has_val else y, "y_all_test": None,
+            "preprocessing": dict(IDENTITY), "train_rows": np.arange(n),
+            "val_rows": np.arange(n, n + len(x_val)) if has_val else None}
+
+
+def evaluate_inputs(x_val, y_val, x_test=None, y_test=None) -> dict:
+    """``evaluate.run``'s data arguments for rows already scaled (as :func:`train_inputs`)."""
+    from pipeline.nn.inputs import IDENTITY
+
+    m = len(x_val)
+    return {"x_raw": x_val, "x_raw_test": x_test, "y_all": y_val, "y_all_test": y_test,
+            "preprocessing": dict(IDENTITY), "val_rows": np.arange(m),
+            "test_rows": None if x_test is None else np.arange(m, m + len(x_test))}

@@ -1,7 +1,8 @@
 """Whole epochs and validation passes over :class:`pipeline.nn.minibatch.Batch` steps.
 
-Batches are gathered with one ``np.take(..., out=, mode="clip")`` into the batch's buffer;
-targets and labels are gathered once per epoch, and the accuracy is counted once per epoch from
+Batches are gathered with one ``np.take(..., out=, mode="clip")`` into the batch's buffer (and
+scaled there, when the rows are raw pixels: :class:`pipeline.nn.inputs.Rows`); targets and labels
+are gathered once per epoch, and the accuracy is counted once per epoch from
 stored predictions (see :mod:`pipeline.nn.minibatch` for why).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.api import Activation
+from pipeline.nn.inputs import Rows
 from pipeline.nn.minibatch import Batch
 
 
@@ -24,19 +26,23 @@ class Epochs:
         Hidden-layer activation.
     weight_decay : float
         L2 coefficient.
-    x, y : ndarray
-        Training rows (float32, C order) and one-hot targets (float32).
+    x : Rows or ndarray
+        Training rows: :class:`pipeline.nn.inputs.Rows`, or a float32 array (n, d).
+    y : ndarray
+        One-hot targets (n, k), float32.
     batch_size : int or None
         Rows per batch (the last batch of an epoch has the remainder); None: one full batch.
     """
 
     def __init__(self, params: list[np.ndarray], activation: Activation, weight_decay: float,
                  x: np.ndarray, y: np.ndarray, batch_size: int | None) -> None:
+        x = Rows.of(x)
         n = x.shape[0]
         self.x, self.y, self.size = x, y, batch_size or n
         self.labels = np.argmax(y, axis=1)
         self.pred = np.empty_like(self.labels)            # predicted classes, in epoch order
-        if batch_size is None:                            # the rows themselves: nothing to gather
+        if batch_size is None:                            # one batch of every row, scaled once
+            self.dense = x.dense()
             self.batches = {n: Batch(params, n, activation, weight_decay, gather=False)}
             return
         self.order_y = np.empty_like(y)                   # targets and labels in this epoch's order
@@ -59,13 +65,14 @@ class Epochs:
         """
         if order is None:
             batch = self.batches[self.x.shape[0]]
-            loss_sum = batch.loss_and_gradients(self.x, self.y, self.pred)
+            loss_sum = batch.loss_and_gradients(self.dense, self.y, self.pred)
             update(batch.grads, loss_sum)
             return loss_sum, int(np.count_nonzero(self.pred == self.labels))
         np.take(self.y, order, axis=0, out=self.order_y, mode="clip")
         np.take(self.labels, order, out=self.order_labels, mode="clip")
         x, y_all, pred_all, size = self.x, self.order_y, self.pred, self.size
         n, total = x.shape[0], 0.0
+        source_rows = x.map(order)                        # the epoch's rows, as numbered in the source
         pace = pace or STEADY
         pace.begin()
         try:
@@ -73,7 +80,7 @@ class Epochs:
                 stop = min(start + size, n)
                 batch = self.batches[stop - start]
                 pace.tick(batch)
-                np.take(x, order[start:stop], axis=0, out=batch.x, mode="clip")
+                x.gather(source_rows[start:stop], batch.x)
                 loss_sum = batch.loss_and_gradients(batch.x, y_all[start:stop], pred_all[start:stop])
                 update(batch.grads, loss_sum)
                 total += loss_sum
@@ -106,8 +113,9 @@ class Scorer:
     and :func:`pipeline.nn.network.accuracy` on :func:`pipeline.nn.network.predict_proba`'s output.
     """
 
-    def __init__(self, params: list[np.ndarray], activation: Activation, x: np.ndarray, y: np.ndarray,
+    def __init__(self, params: list[np.ndarray], activation: Activation, x, y: np.ndarray,
                  chunk: int) -> None:
+        x = Rows.of(x) if not isinstance(x, np.ndarray) or x.dtype != np.float32 else x
         self.x, self.y, self.chunk = x, y, chunk
         self.labels = np.argmax(y, axis=1)
         self.pred = np.empty_like(self.labels)
@@ -120,6 +128,6 @@ class Scorer:
         m, total = self.x.shape[0], 0.0
         for start in range(0, m, self.chunk):
             stop = min(start + self.chunk, m)
-            xb = np.asarray(self.x[start:stop], dtype=np.float32)     # a view unless x is not float32
+            xb = self.x[start:stop]                       # a view of a float32 array, else scaled rows
             total += self.batches[stop - start].loss(xb, self.y[start:stop], self.pred[start:stop])[1]
         return total / m, int(np.count_nonzero(self.pred == self.labels)) / m

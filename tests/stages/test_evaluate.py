@@ -11,6 +11,7 @@ from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_
 from pipeline.config import build_config
 from plugins.activations import ACTIVATIONS
 from stages import evaluate
+from tests.datasets import evaluate_inputs
 from pipeline.nn import network
 
 CLASSES = ["zero", "one", "two", "three"]
@@ -33,7 +34,7 @@ def _known_case():
 
 def _run(params, x, y, x_test=None, y_test=None, batch_size=4096):
     cfg = build_config(overrides=[("evaluate.batch_size", batch_size)])
-    return evaluate.run(cfg, params=params, x_val=x, y_val=y, x_test=x_test, y_test=y_test,
+    return evaluate.run(cfg, params=params, **evaluate_inputs(x, y, x_test, y_test),
                         classes=CLASSES, activation=ACTIVATIONS["relu"])
 
 
@@ -87,7 +88,7 @@ def test_batch_size_does_not_change_the_metrics():
 def test_numpy_class_labels_become_plain_python():
     params, x, y = _known_case()
     cfg = build_config()
-    metrics = evaluate.run(cfg, params=params, x_val=x, y_val=y, x_test=None, y_test=None,
+    metrics = evaluate.run(cfg, params=params, **evaluate_inputs(x, y),
                            classes=list(np.arange(4, dtype=np.uint8)), activation=ACTIVATIONS["relu"])["metrics"]
     assert metrics["classes"] == [0, 1, 2, 3] and all(type(c) is int for c in metrics["classes"])
     assert type(metrics["per_class"]["val"][0]["class"]) is int

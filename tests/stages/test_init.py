@@ -15,7 +15,7 @@ def _run(overrides=(), n_features=12, n_classes=4):
     cfg = build_config(overrides=list(overrides))
     x = np.zeros((3, n_features), dtype=np.float32)
     y = np.zeros((3, n_classes), dtype=np.float32)
-    return init.run(cfg, x_train=x, y_train=y, initializer=INITIALIZERS[cfg.model.init])["params0"]
+    return init.run(cfg, x_raw=x, y_all=y, initializer=INITIALIZERS[cfg.model.init])["params0"]
 
 
 def test_shapes_follow_hidden_and_data_widths():
@@ -47,4 +47,4 @@ def test_a_badly_shaped_initializer_is_a_plugin_error():
     cfg = build_config()
     x, y = np.zeros((2, 3), np.float32), np.zeros((2, 2), np.float32)
     with pytest.raises(PluginError, match=r"he_normal.*shape \(3,\)"):
-        init.run(cfg, x_train=x, y_train=y, initializer=lambda fan_in, fan_out, rng: np.zeros(fan_in))
+        init.run(cfg, x_raw=x, y_all=y, initializer=lambda fan_in, fan_out, rng: np.zeros(fan_in))

@@ -14,6 +14,7 @@ from plugins.activations import ACTIVATIONS
 from plugins.initializers import INITIALIZERS
 from plugins.optimizers import OPTIMIZERS
 from stages import init, train
+from tests.datasets import train_inputs
 from pipeline.nn import network
 from pipeline.nn.minibatch import Batch
 
@@ -37,10 +38,10 @@ def _cfg(**train_values):
 def _train(cfg, x=None, y=None, n_val=50, progress=None, **data):
     if x is None:
         x, y = blobs(**data)
-    params0 = init.run(cfg, x_train=x, y_train=y, initializer=INITIALIZERS[cfg.model.init])["params0"]
+    params0 = init.run(cfg, x_raw=x, y_all=y, initializer=INITIALIZERS[cfg.model.init])["params0"]
     kwargs = {"progress": progress} if progress else {}
-    out = train.run(cfg, params0=params0, x_train=x[n_val:], y_train=y[n_val:], x_val=x[:n_val],
-                    y_val=y[:n_val], activation=ACTIVATIONS[cfg.model.activation],
+    out = train.run(cfg, params0=params0, **train_inputs(x[n_val:], y[n_val:], x[:n_val], y[:n_val]),
+                    activation=ACTIVATIONS[cfg.model.activation],
                     optimizer=OPTIMIZERS[cfg.train.optimizer], **kwargs)
     return params0, out
 
@@ -116,7 +117,7 @@ def test_same_seed_same_result_other_seed_other_batches():
     x, y = blobs()
     cfg = _cfg(epochs=3, seed=5)
     params0 = _train(_cfg(epochs=3), x, y)[0]  # same start, only the batch order differs
-    c = train.run(cfg, params0=params0, x_train=x[50:], y_train=y[50:], x_val=x[:50], y_val=y[:50],
+    c = train.run(cfg, params0=params0, **train_inputs(x[50:], y[50:], x[:50], y[:50]),
                   activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
     for pa, pb, pc in zip(a["params"], b["params"], c["params"]):
         np.testing.assert_array_equal(pa, pb)
@@ -127,8 +128,8 @@ def test_same_seed_same_result_other_seed_other_batches():
 def test_full_batch_ignores_the_shuffling_seed():
     x, y = blobs()
     params0 = _train(_cfg(epochs=1), x, y)[0]
-    results = [train.run(_cfg(batch_size="full", epochs=4, seed=seed), params0=params0, x_train=x, y_train=y,
-                         x_val=None, y_val=None, activation=ACTIVATIONS["relu"],
+    results = [train.run(_cfg(batch_size="full", epochs=4, seed=seed), params0=params0,
+                         **train_inputs(x, y), activation=ACTIVATIONS["relu"],
                          optimizer=OPTIMIZERS["momentum"])["params"] for seed in (1, 2)]
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
@@ -144,11 +145,11 @@ def test_inputs_are_never_modified_and_may_be_read_only():
     for a in (x, y):
         a.setflags(write=False)
     cfg = _cfg(epochs=2)
-    params0 = init.run(cfg, x_train=x, y_train=y, initializer=INITIALIZERS["he_normal"])["params0"]
+    params0 = init.run(cfg, x_raw=x, y_all=y, initializer=INITIALIZERS["he_normal"])["params0"]
     for p in params0:
         p.setflags(write=False)
     before = [p.copy() for p in params0]
-    out = train.run(cfg, params0=params0, x_train=x, y_train=y, x_val=x, y_val=y,
+    out = train.run(cfg, params0=params0, **train_inputs(x, y, x, y),
                     activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["adam"])
     for p, b, trained in zip(params0, before, out["params"]):
         np.testing.assert_array_equal(p, b)
@@ -158,8 +159,8 @@ def test_inputs_are_never_modified_and_may_be_read_only():
 def test_without_validation_rows_val_metrics_are_none():
     x, y = blobs()
     cfg = _cfg(epochs=2, patience=1)
-    params0 = init.run(cfg, x_train=x, y_train=y, initializer=INITIALIZERS["he_normal"])["params0"]
-    out = train.run(cfg, params0=params0, x_train=x, y_train=y, x_val=None, y_val=None,
+    params0 = init.run(cfg, x_raw=x, y_all=y, initializer=INITIALIZERS["he_normal"])["params0"]
+    out = train.run(cfg, params0=params0, **train_inputs(x, y, None, None),
                     activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"])
     h = out["history"]
     assert h["val_loss"] == [None, None] and h["best_epoch"] is None and len(h["loss"]) == 2

@@ -13,6 +13,7 @@ from plugins.activations import ACTIVATIONS
 from plugins.optimizers import OPTIMIZERS
 from pipeline.nn import blas, minibatch
 from stages import train
+from tests.datasets import train_inputs
 from pipeline.nn.epochs import Epochs, Steady
 
 
@@ -211,7 +212,7 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
         return t
 
     def run():                      # 300 validation rows: chunks of 128, 128 and 44
-        return train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=x[:300], y_val=y[:300],
+        return train.run(cfg, params0=_params(), **train_inputs(x, y, x[:300], y[:300]),
                          activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
 
     monkeypatch.setattr(blas, "tuner", restless)
@@ -255,7 +256,7 @@ def test_a_users_one_thread_limit_is_respected(monkeypatch):
     monkeypatch.setattr(blas, "tuner", lambda *args: seen.append(made(*args)) or seen[-1])
 
     def run():
-        train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=None, y_val=None,
+        train.run(cfg, params0=_params(), **train_inputs(x, y, None, None),
                   activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"])
 
     run()
@@ -293,7 +294,7 @@ def test_a_large_batch_gives_the_same_bytes_under_any_thread_limit():
     cfg = build_config(overrides=[("train.epochs", 2), ("train.batch_size", "full"), ("model.hidden", [64])])
 
     def run():
-        return train.run(cfg, params0=_params(), x_train=x, y_train=y, x_val=x[:700], y_val=y[:700],
+        return train.run(cfg, params0=_params(), **train_inputs(x, y, x[:700], y[:700]),
                          activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
 
     default = run()
