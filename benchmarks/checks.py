@@ -158,8 +158,12 @@ def inference_memory(npy: Path, idx_dir: Path) -> dict:
     relu = ACTIVATIONS["relu"]
     import sklearn.metrics  # noqa: F401  (imported before tracing: its import is not the stage's memory)
 
-    peak_eval, out = _traced_peak(evaluate.run, build_config(), params=params, x_val=x_val, y_val=y_val,
-                                  x_test=x_test, y_test=y_test, classes=list(range(10)), activation=relu)
+    from pipeline.nn.inputs import IDENTITY
+    inputs = {"x_raw": x_val, "x_raw_test": x_test, "y_all": y_val, "y_all_test": y_test,
+              "preprocessing": dict(IDENTITY), "val_rows": np.arange(len(x_val)),
+              "test_rows": np.arange(len(x_val), len(x_val) + len(x_test))}
+    peak_eval, out = _traced_peak(evaluate.run, build_config(), params=params, classes=list(range(10)),
+                                  activation=relu, **inputs)
     images = read_idx(idx_dir / IDX_FILES[2])
     model = Model(params, {"layers": [d, 64, 10], "preprocessing": {"scale": 1 / 255, "mean": 0.0, "std": 1.0}})
     peak_predict, probs = _traced_peak(predict, model, images, relu)

@@ -101,3 +101,14 @@ def load(out: Path, names: tuple[str, ...] = ("x_train", "y_train", "x_val", "y_
 def one_hot(labels: np.ndarray, k: int = 10) -> np.ndarray:
     """float32 one-hot rows of integer ``labels``."""
     return np.eye(k, dtype=np.float32)[labels]
+
+
+def stage_inputs(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> dict:
+    """The train stage's data arguments for prepared float32 rows: raw rows (here already scaled,
+    so the identity recipe), targets, and row numbers (training rows, then validation rows)."""
+    from pipeline.nn.inputs import IDENTITY
+
+    n = len(x)
+    return {"x_raw": np.concatenate([x, x_val]), "x_raw_test": None, "y_all": np.concatenate([y, y_val]),
+            "y_all_test": None, "preprocessing": dict(IDENTITY), "train_rows": np.arange(n),
+            "val_rows": np.arange(n, n + len(x_val))}

@@ -42,7 +42,7 @@ def _params0(d: int, hidden: int, seed: int = 42) -> list[np.ndarray]:
 
     cfg = build_config(overrides=[("model.hidden", [hidden]), ("train.seed", seed)])
     x, y = np.empty((1, d), np.float32), np.empty((1, 10), np.float32)
-    return init.run(cfg, x_train=x, y_train=y, initializer=INITIALIZERS["he_normal"])["params0"]
+    return init.run(cfg, x_raw=x, y_all=y, initializer=INITIALIZERS["he_normal"])["params0"]
 
 
 def run_stage(args, x, y, x_val, y_val) -> dict:
@@ -74,7 +74,7 @@ def run_stage(args, x, y, x_val, y_val) -> dict:
     blas.tuner = recorded
     try:
         began = time.perf_counter()
-        out = train.run(cfg, params0=params0, x_train=x, y_train=y, x_val=x_val, y_val=y_val,
+        out = train.run(cfg, params0=params0, **data.stage_inputs(x, y, x_val, y_val),
                         activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"], progress=Clock())
     finally:
         blas.tuner = make_tuner
