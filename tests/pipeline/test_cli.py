@@ -140,6 +140,6 @@ def test_status_reports_a_damaged_entry(cli, fast_sets):
 def test_only_says_which_missing_inputs_it_computes_first(cli, fast_sets):
     result = cli("run", *fast_sets, "--only", "split")
     assert result.code == 0, result.err
-    assert "--only split: computing missing inputs first: fetch, normalize, encode" in result.out
+    assert "--only split: computing missing inputs first: fetch, encode" in result.out
     again = cli("run", *fast_sets, "--only", "split")
     assert again.code == 0 and "computing missing inputs first" not in again.out
