@@ -20,7 +20,6 @@ import math
 import numpy as np
 
 from pipeline import hookimpl
-from pipeline.nn import packing
 
 
 class SGD:
@@ -33,6 +32,8 @@ class SGD:
     """
 
     def __init__(self, params: list[np.ndarray]) -> None:
+        from pipeline.nn import packing       # here: a cached run registers plugins without the network code
+
         self.params = params
         self._scratch = packing.like(params)
         self._flat, self._flat_state = packing.Flat(params), [packing.flat(self._scratch)]
@@ -67,6 +68,8 @@ class Momentum:
         self.params = params
         self.momentum = momentum
         self.nesterov = nesterov
+        from pipeline.nn import packing       # here: a cached run registers plugins without the network code
+
         self.velocities = packing.like(params)        # one per parameter (packed like them)
         for v in self.velocities:
             v[...] = 0
@@ -112,6 +115,8 @@ class Adam:
         self.params = params
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.t = 0
+        from pipeline.nn import packing       # here: a cached run registers plugins without the network code
+
         self.m, self.v = packing.like(params), packing.like(params)
         for state in self.m + self.v:
             state[...] = 0

@@ -90,13 +90,13 @@ def test_damaged_entry_on_a_cached_run_is_one_warning_and_recomputed(cli, fast_s
 def test_a_damaged_large_input_is_caught_when_a_later_stage_loads_it(cli, fast_sets, cache_dir, tmp_path):
     """Large files are only size-checked on a hit; their checksum is checked when they are loaded."""
     assert cli("run", "-q", *fast_sets).code == 0
-    path = _outputs_file(cache_dir, "split", "x_train")
+    path = _outputs_file(cache_dir, "fetch", "x_raw")       # the pixels: train and evaluate read them
     data = bytearray(path.read_bytes())
-    data[-100] ^= 0xFF  # a pixel of the last training row
+    data[-100] ^= 0xFF  # a pixel of one of the last training rows
     path.write_bytes(bytes(data))
     result = cli("run", "-q", *fast_sets, "--set", "train.lr=0.02", "--out", "damaged")
     assert result.code == 0, result.err
-    assert result.err.startswith(WARNING.format("split")) and "checksum mismatch" in result.err
+    assert result.err.startswith(WARNING.format("fetch")) and "checksum mismatch" in result.err
     clean = cli("run", "-q", *fast_sets, "--set", "train.lr=0.02", "--out", "clean",
                 "--cache-dir", str(tmp_path / "clean-cache"))
     assert clean.code == 0 and _metrics(Path("damaged")) == _metrics(Path("clean"))
