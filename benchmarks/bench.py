@@ -175,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{loaded['hand@all']['per_epoch'] / loaded['stage']['per_epoch']:.2f}× faster",
                     "(for information)", None))
 
+    log("what thread-independent bits cost: a training step with fixed-block products against plain ones")
+    rows += blocks_rows(npy, args.quick)
+
     scaling = scaling_runs(npy, shape, args.quick, log)
 
     log("pipeline: full default run (fresh cache), cached runs, imports, fetch, parsing, memory")
@@ -196,6 +199,21 @@ def main(argv: list[str] | None = None) -> int:
     ]
     print_all(console, rows, scaling, notes, f"pipeline benchmark: {label}")
     return 0
+
+
+def blocks_rows(npy: Path, quick: bool) -> list[Row]:
+    """Rows of ``blocks_cost.py``: one step with fixed-block products against one-call products."""
+    import blocks_cost
+
+    x, labels = data.load(npy, ("x_train", "y_train"))
+    rows = []
+    for threads in (1, 2):
+        m = blocks_cost.measure(x, data.one_hot(labels), threads, *((2, 5) if quick else (15, 40)))
+        rows.append(Row(f"train step, fixed-block products, {threads} BLAS thread{'s' if threads > 1 else ''}",
+                        secs(m["blocked"]), f"plain one-call products {secs(m['plain'])}",
+                        f"{m['ratio']:.3f}× ({m['spread'][0]:.2f}–{m['spread'][1]:.2f})",
+                        "(for information: the price of thread-independent bits)", None))
+    return rows
 
 
 def scaling_runs(npy: Path, shape: dict, quick: bool, log) -> list[dict]:
