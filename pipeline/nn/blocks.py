@@ -22,6 +22,10 @@ import functools
 import numpy as np
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
+#: Most rows :func:`invariant` multiplies: threads share rows in the same way beyond this, and a
+#: check of every evaluation chunk's 4096 rows would cost more than the products it guards.
+CHECK_ROWS = 512
+
 #: Longest inner axis summed by one BLAS call. Below OpenBLAS's single-precision block on every
 #: x86 kernel set (256 to 512; 448 here), with a margin: 784 is summed as 4 x 196.
 MAX_BLOCK = 256
@@ -82,13 +86,15 @@ def invariant(m: int, k: int, n: int, threads: int = 2, dtype: str = "float32") 
     """Whether :func:`dot` of an (m, k) by (k, n) product gives one thread's bits on ``threads``.
 
     Checked once per shape, thread count and process on random data (dense, so every bit
-    counts); the thread counts in force are restored afterwards. Where fewer threads can be had,
-    the product cannot run on them here: True (another process checks for itself).
+    counts), on at most :data:`CHECK_ROWS` rows; the thread counts in force are restored
+    afterwards. Where fewer threads can be had, the product cannot run on them here: True
+    (another process checks for itself).
     """
     libraries = blas_libraries()
     if not libraries:
         return True
     rng = np.random.default_rng(0)
+    m = min(m, CHECK_ROWS)
     a = (rng.random((m, k), dtype=np.float32) - np.float32(0.5)).astype(dtype, copy=False)
     b = (rng.random((k, n), dtype=np.float32) - np.float32(0.5)).astype(dtype, copy=False)
     before = [library.get_num_threads() for library in libraries]
@@ -108,6 +114,6 @@ def guard(shapes: list[tuple[int, int, int]]):
     """A context for products of ``shapes`` (m, k, n): as it is where :func:`invariant` holds for
     all, else one BLAS thread, so that their bits never depend on the thread count."""
     threads = max((library.get_num_threads() for library in blas_libraries()), default=1)
-    if threads < 2 or all(invariant(*shape, threads) for shape in shapes):
+    if threads < 2 or all(invariant(min(m, CHECK_ROWS), k, n, threads) for m, k, n in shapes):
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
