@@ -1,4 +1,7 @@
-"""Stage ``split``: train / validation / test rows, with scikit-learn's ``train_test_split``.
+"""Stage ``split``: train / validation / test rows, as scikit-learn's ``train_test_split`` draws them.
+
+:mod:`pipeline.data.holdout` repeats scikit-learn's draws without importing it (a cold run would
+spend most of a second on that import alone).
 
 The stage stores row numbers, not copies of the rows: train and evaluate gather the rows they
 need through them (:class:`pipeline.nn.inputs.Rows`), as they gather a batch anyway. A sweep over
@@ -9,16 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.data.holdout import train_test_split
 from pipeline.errors import DataError
 
 
 def _split_indices(rows: np.ndarray, size: float, seed: int, labels: np.ndarray | None,
                    key: str) -> tuple[np.ndarray, np.ndarray]:
     """``train_test_split`` of the index array ``rows`` -> (kept, held out); bad sizes -> DataError."""
-    from sklearn.model_selection import train_test_split  # not at import: cached runs skip sklearn
-
     try:
-        return train_test_split(rows, test_size=size, random_state=seed, stratify=labels)
+        return train_test_split(rows, size, seed, labels)
     except ValueError as exc:  # e.g. a class with one row, or fewer held-out rows than classes
         raise DataError(f"{key}={size} cannot split {len(rows)} rows"
                         f"{' stratified by class' if labels is not None else ''}: {exc}") from None
