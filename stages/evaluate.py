@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 from pipeline.api import Activation
-from pipeline.nn import network
+from pipeline.nn import network, scores
 from pipeline.nn.inputs import Rows, labels
 
 
@@ -20,16 +20,13 @@ def _scores(params, x, y, classes, activation, batch_size) -> dict | None:
     """Loss, accuracy, per-class rows and confusion matrix of one split, or None without one."""
     if x is None or y is None:
         return None
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
     probs = network.predict_proba(params, x, activation, batch_size)
     labels = list(range(len(classes)))
     y_true, y_pred = np.asarray(y).argmax(axis=1), probs.argmax(axis=1)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0)
+    matrix = scores.confusion(y_true, y_pred, len(labels))
+    precision, recall, f1, support = scores.per_class(matrix)
     per_class = [{"class": _plain(c), "precision": float(p), "recall": float(r), "f1": float(f),
                   "support": int(s)} for c, p, r, f, s in zip(classes, precision, recall, f1, support)]
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
     return {"loss": network.cross_entropy(probs, y), "accuracy": float(np.mean(y_true == y_pred)),
             "per_class": per_class, "confusion_matrix": [[int(v) for v in row] for row in matrix]}
 
