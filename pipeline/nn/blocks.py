@@ -26,9 +26,12 @@ from threadpoolctl import ThreadpoolController, threadpool_limits
 #: check of every evaluation chunk's 4096 rows would cost more than the products it guards.
 CHECK_ROWS = 512
 
-#: Longest inner axis summed by one BLAS call. Below OpenBLAS's single-precision block on every
-#: x86 kernel set (256 to 512; 448 here), with a margin: 784 is summed as 4 x 196.
-MAX_BLOCK = 256
+#: Longest inner axis summed by one BLAS call: below OpenBLAS's single-precision block (448 with
+#: the SkylakeX kernels measured here; 510 already fails), with a margin for kernel sets with a
+#: shorter one; 784 is summed as 3 x 262. Fewer, longer blocks cost less on two threads (each
+#: product wakes the second thread). A build that cuts even these fails :func:`invariant` and
+#: stays on one thread.
+MAX_BLOCK = 384
 
 @functools.lru_cache(maxsize=None)
 def bounds(k: int) -> tuple[tuple[int, int], ...]:
