@@ -6,7 +6,7 @@ import pytest
 from pipeline.config import build_config
 from pipeline.errors import DataError
 from pipeline.nn.inputs import Rows
-from pipeline.predict import Model, prepare
+from pipeline.predict.models import Model, prepare
 from stages import normalize
 from tests.datasets import make_images
 
