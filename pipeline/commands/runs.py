@@ -39,26 +39,41 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def _value(value: Any) -> str:
+    from pipeline.toml_io import toml_value
+
+    return "*" if value == "swept" else toml_value(value).replace('"', "")
+
+
+def _acc(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 def _list(s: Any, root: Path) -> int:
     from rich.markup import escape
     from rich.table import Table
 
     from pipeline.runs import discover
+    from pipeline.sweep.summary import short_names
 
     infos = discover(root)
     if not infos:
         s.console.print(f"no runs under {root}/ yet; start one with `pipeline run` or `pipeline sweep`")
         return 0
-    table = Table(title=f"{len(infos)} runs and sweeps in {root}/ (newest first)", title_justify="left")
-    for column in ("time", "kind", "name", "config (vs defaults)", "val acc", "test acc", "seconds", "status"):
-        table.add_column(column, justify="right" if column in ("val acc", "test acc", "seconds") else "left")
+    table = Table(title=f"{len(infos)} runs and sweeps in {root}/, newest first (config: keys that differ from "
+                  f"the defaults, * swept)", title_justify="left")
+    for column in ("time", "name", "kind", "config", "val acc", "test acc", "s", "status"):
+        table.add_column(column, justify="right" if column in ("val acc", "test acc", "s") else "left",
+                         no_wrap=column != "config", min_width=16 if column == "config" else None)
     for r in infos:
-        changes = ", ".join(f"{k}={_fmt(v)}" if v != "swept" else f"{k}=*" for k, v in r.changes.items())
-        kind = f"sweep ({r.members})" if r.kind == "sweep" else "run"
+        names = short_names(list(r.changes))
+        changes = " ".join(f"{names[k]}={_value(v)}" for k, v in r.changes.items())
+        kind = f"sweep×{r.members}" if r.kind == "sweep" else "run"
         style = "green" if r.status == "ok" else "red" if "failed" in r.status else "yellow"
-        table.add_row(datetime.fromtimestamp(r.time).strftime("%Y-%m-%d %H:%M"), kind, escape(r.path.name),
-                      escape(changes), _fmt(r.metrics.get("val_accuracy")), _fmt(r.metrics.get("test_accuracy")),
-                      "-" if r.seconds is None else f"{r.seconds:.1f}", f"[{style}]{r.status}[/]")
+        table.add_row(datetime.fromtimestamp(r.time).strftime("%m-%d %H:%M"), escape(r.path.name), kind,
+                      escape(changes) or "defaults", _acc(r.metrics.get("val_accuracy")),
+                      _acc(r.metrics.get("test_accuracy")), "-" if r.seconds is None else f"{r.seconds:.0f}",
+                      f"[{style}]{r.status}[/]")
     s.console.print(table)
     return 0
 
@@ -75,7 +90,8 @@ def _diff(s: Any, root: Path) -> int:
                           f"latest runs/sweep-.../01-lr=0.1`")
     a, b = (resolve(t, root) for t in s.args.targets)
     d = diff(a, b, s.args.per_class)
-    config = Table(title=f"config: A {a}  B {b}", title_justify="left")
+    s.console.print(f"A = {a}\nB = {b}", highlight=False)
+    config = Table(title="config", title_justify="left")
     for column in ("key", "A", "B"):
         config.add_column(column)
     for key, x, y in d["config"]:

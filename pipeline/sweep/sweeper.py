@@ -166,7 +166,7 @@ def run_sweep(grid: Mapping[str, Sequence[Any]] | None = None, *, grid_args: Seq
         m.overrides = {k: m.overrides[k] for k in keys}
     labels = {m.index: summary.member_label(m.index, m.overrides, keys) for m in members}
     out_dir = _out_dir(out)
-    with open(out_dir / LOCK_FILE, "a") as lock:
+    with open(out_dir / LOCK_FILE, "a") as lock, cache.in_use():  # in use between tasks too: no gc
         fcntl.flock(lock, fcntl.LOCK_SH)
         return _execute(plan, members, keys, labels, cache, out_dir, base, dict(
             jobs=jobs, backend=backend, scheduler=scheduler, blocked=tuple(blocked),
