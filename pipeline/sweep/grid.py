@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipeline.config import Config, build_config
+from pipeline.config import Config, all_keys, build_config
 from pipeline.errors import ConfigError
 from pipeline.toml_io import parse_value, toml_value
 
@@ -187,6 +187,8 @@ def points(grid: Grid, samples: int | None, sample_seed: int = 0) -> list[dict[s
 
 def _fit_type(key: str, value: Any, base: Config) -> Any:
     """A drawn float for an integer key becomes the nearest integer (e.g. ``train.epochs=5..20``)."""
+    if key not in all_keys():
+        return value  # reported by build_config, with the valid keys
     current = base.get(key)
     if isinstance(value, float) and isinstance(current, int) and not isinstance(current, bool):
         return int(round(value))

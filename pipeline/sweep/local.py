@@ -53,6 +53,13 @@ class _FutureBackend:
         """Nothing to release."""
 
 
+class Idle(_FutureBackend):
+    """Nothing left to compute (every member cached): no pool, no cluster."""
+
+    slots = 0
+    description = "nothing to compute"
+
+
 class InProcess(_FutureBackend):
     """``--jobs 1``: one task at a time in a thread of this process, with this process's BLAS threads,
     exactly as a lone ``run``."""

@@ -186,6 +186,7 @@ def plugins_autoload(autoload: bool | None) -> bool:
 def _execute(plan: Any, members: list[grids.Member], keys: list[str], labels: dict[int, str], cache: Cache,
              out_dir: Path, base: Config, opts: dict[str, Any]) -> SweepResult:
     from pipeline.nn.blas import usable_cpus
+    from pipeline.sweep.local import Idle
 
     run_dirs = {m.index: _dir_name(m.index, m.overrides, keys) for m in members}
     progress_dir = out_dir / ".progress"
@@ -198,7 +199,7 @@ def _execute(plan: Any, members: list[grids.Member], keys: list[str], labels: di
     document = _document(out_dir, keys, base, cache, opts, plan)
     runner = None
     try:
-        backend = _backends()[opts["backend"]](jobs, opts["scheduler"], [cache.root, out_dir])
+        backend = _backends()[opts["backend"]](jobs, opts["scheduler"], [cache.root, out_dir]) if todo else Idle()
         if opts["backend"] == "dask" and jobs:
             backend.slots = min(backend.slots, jobs)
         document["backend"] = backend.description

@@ -102,7 +102,7 @@ class FileDisplay(Display):
             raise Stopped("the sweep was interrupted")
 
     def write(self, data: dict[str, Any]) -> None:
-        _write_json(self.path, data)
+        _write_json(self.path, data | {"worker": worker_name()})
 
     def progress(self, stage: str) -> Progress:
         return _FileProgress(self, stage)
