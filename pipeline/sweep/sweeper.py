@@ -8,6 +8,7 @@ grid or plugin fails here, before anything runs), create the sweep directory, st
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import re
 import shutil
@@ -194,15 +195,22 @@ def _execute(plan: Any, members: list[grids.Member], keys: list[str], labels: di
     (progress_dir / "STOP").unlink(missing_ok=True)
     todo = sum(1 for m in plan.members if not m.cached) + len(plan.stages)
     jobs = max(1, min(opts["jobs"] or usable_cpus(), todo)) if opts["backend"] == "local" else opts["jobs"]
+    try:  # no cluster, or one that cannot see our directories: leave nothing behind
+        backend = _backends()[opts["backend"]](jobs, opts["scheduler"], [cache.root, out_dir]) if todo else Idle()
+    except BaseException:
+        shutil.rmtree(progress_dir, ignore_errors=True)
+        (out_dir / LOCK_FILE).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            out_dir.rmdir()  # only when empty: a directory the user made and filled stays
+        raise
+    if opts["backend"] == "dask" and jobs:
+        backend.slots = min(backend.slots, jobs)
     events = opts["events"](labels, len(members), progress_dir)
     started, finished_at = time.time(), None
     document = _document(out_dir, keys, base, cache, opts, plan)
+    document["backend"] = backend.description
     runner = None
     try:
-        backend = _backends()[opts["backend"]](jobs, opts["scheduler"], [cache.root, out_dir]) if todo else Idle()
-        if opts["backend"] == "dask" and jobs:
-            backend.slots = min(backend.slots, jobs)
-        document["backend"] = backend.description
         ctx = Context(str(cache.root), progress_dir, lambda t: out_dir / run_dirs[t.member.index],
                       opts["blocked"], opts["autoload"])
         runner = Scheduler(plan, backend, ctx, events)
