@@ -43,8 +43,9 @@ def _read(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _line(label: str, state: dict[str, Any]) -> str:
-    parts = [f"[bold]{escape(label)}[/]", escape(state.get("stage", "starting"))]
+def _line(label: str, state: dict[str, Any], shared: bool) -> str:
+    stage = state.get("stage")
+    parts = [f"[bold]{escape(label)}[/]", "running" if shared and stage else escape(stage or "starting")]
     if state.get("epochs"):
         parts.append(f"epoch {state['epoch']}/{state['epochs']}")
     if state.get("val_acc") is not None:
@@ -70,7 +71,8 @@ class LiveEvents(QuietEvents):
         self.live.start()
 
     def _render(self) -> Any:
-        lines = [_line(label, _read(self.progress_dir / f"{name}.json")) for name, label in self.running.items()]
+        lines = [_line(label, _read(self.progress_dir / f"{name}.json"), name.startswith("stage-"))
+                 for name, label in self.running.items()]
         return Group(self.bar, *lines)
 
     def started(self, kind: str, task: Any) -> None:
