@@ -98,11 +98,15 @@ class FileDisplay(Display):
         self.warnings: list[str] = []
 
     def check_stop(self) -> None:
-        if (self.directory / STOP_FILE).exists():
+        """Raise :class:`Stopped` when the client asked to stop, or its sweep has ended (directory gone)."""
+        if (self.directory / STOP_FILE).exists() or not self.directory.is_dir():
             raise Stopped("the sweep was interrupted")
 
     def write(self, data: dict[str, Any]) -> None:
-        _write_json(self.path, data | {"worker": worker_name()})
+        try:
+            _write_json(self.path, data | {"worker": worker_name()})
+        except FileNotFoundError:  # the client removed the directory: its sweep is over
+            raise Stopped("the sweep has ended") from None
 
     def progress(self, stage: str) -> Progress:
         return _FileProgress(self, stage)

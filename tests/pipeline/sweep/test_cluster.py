@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import json
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,39 @@ def test_an_unreachable_scheduler_is_one_line(cli, base_sets, tmp_path):
     assert result.code == 1 and result.err.count("\n") == 1
     assert f"cannot reach the dask scheduler at tcp://127.0.0.1:{port}" in result.err
     assert not (tmp_path / "s").exists()  # nothing ran, nothing written
+
+
+def _executing(dask_worker) -> int:
+    return len(dask_worker.state.executing)
+
+
+def test_ctrl_c_stops_the_tasks_running_on_the_cluster_within_seconds(cluster, base_sets, tmp_path):
+    """The client cancels what has not started; running tasks stop at their next epoch, seeing the STOP
+    file (or their sweep's progress directory gone)."""
+    import time
+
+    from pipeline.sweep.display import QuietEvents
+
+    class CtrlC(QuietEvents):
+        def __init__(self, labels, total, progress_dir):
+            super().__init__(labels)
+            self.progress_dir = progress_dir
+
+        def tick(self):
+            states = [p.read_text() for p in self.progress_dir.glob("member-*.json")]
+            if sum('"stage": "train"' in s and '"epoch"' in s for s in states) >= 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(grid_args=["train.lr=0.05,0.1,0.2"], sets=base_sets + ["train.epochs=100000"], backend="dask",
+                  scheduler=cluster.scheduler_address, out=tmp_path / "s", autoload=False, events=CtrlC)
+    stopped = time.monotonic()
+    client = distributed.Client(cluster.scheduler_address)
+    try:
+        while any(client.run(_executing).values()):
+            assert time.monotonic() - stopped < 10, "a task still runs on the cluster 10 s after Ctrl-C"
+            time.sleep(0.2)
+    finally:
+        client.close()
+    doc = json.loads((tmp_path / "s" / "sweep.json").read_text())
+    assert doc["complete"] is False and doc["members"] == []
