@@ -99,7 +99,7 @@ class ProcessPool(_FutureBackend):
         return self._pool.submit(execute, job)
 
     def stop(self) -> None:
-        self._pool.shutdown(wait=False, kill_workers=True)
+        self._pool.shutdown(wait=True, kill_workers=True)  # killed at once; waiting only reaps them
 
 
 def local_backend(jobs: int, scheduler: str | None = None) -> _FutureBackend:

@@ -224,8 +224,17 @@ def _execute(plan: Any, members: list[grids.Member], keys: list[str], labels: di
         _fill(document, runner, members, keys, run_dirs, (finished_at or time.time()) - started,
               complete=finished_at is not None)
         summary.write(out_dir, document)
-        shutil.rmtree(progress_dir, ignore_errors=True)
+        _remove(progress_dir)
     return SweepResult(out_dir, document)
+
+
+def _remove(directory: Path, attempts: int = 50) -> None:
+    """Remove a directory that a stopping worker may still write a file into (retried briefly)."""
+    for _ in range(attempts):
+        shutil.rmtree(directory, ignore_errors=True)
+        if not directory.exists():
+            return
+        time.sleep(0.1)
 
 
 def _document(out_dir: Path, keys: list[str], base: Config, cache: Cache, opts: dict[str, Any],

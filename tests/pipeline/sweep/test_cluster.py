@@ -11,20 +11,19 @@ import pytest
 from pipeline.errors import CacheError, ConfigError
 from pipeline.sweep import run_sweep
 from pipeline.sweep.cluster import SCHEDULER_ENV, check_shared, scheduler_address
+from tests.pipeline.sweep.clusters import local_cluster
 
 distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    """Two single-thread worker processes; their working directory is ``home`` (see the marker test)."""
+    """Two single-thread worker processes, started from ``home`` (their working directory)."""
     home = tmp_path_factory.mktemp("workers")
     before = os.getcwd()
     os.chdir(home)
     try:
-        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                      dashboard_address=None) as local:
-            local.home = home
+        with local_cluster() as local:
             os.chdir(before)
             yield local
     finally:

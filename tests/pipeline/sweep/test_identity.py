@@ -30,7 +30,10 @@ def _lone(mnist_shaped, base, **environ):
     args = ["run", "-q", "--out", str(base / "out"), "--set", f"data.source=idx:{mnist_shaped}"]
     for item in SETS + ["train.lr=0.1"]:
         args += ["--set", item]
-    result = subprocess.run([sys.executable, "-m", "pipeline", *args], env=env(base / "cache") | environ,
+    from pipeline.sweep.local import THREAD_VARIABLES
+
+    unlimited = {k: v for k, v in env(base / "cache").items() if k not in THREAD_VARIABLES}
+    result = subprocess.run([sys.executable, "-m", "pipeline", *args], env=unlimited | environ,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     return base / "out"
@@ -61,9 +64,10 @@ def test_in_joblibs_worker_processes(mnist_shaped, lone, tmp_path):
 
 
 def test_on_a_dask_cluster(mnist_shaped, lone, tmp_path):
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as cluster:
+    pytest.importorskip("distributed")
+    from tests.pipeline.sweep.clusters import local_cluster
+
+    with local_cluster() as cluster:
         _check(_sweep(mnist_shaped, tmp_path, backend="dask", scheduler=cluster.scheduler_address), lone)
 
 
