@@ -14,15 +14,18 @@ def local_cluster(workers: int = 2) -> Iterator[Any]:
 
     Starting one sets OPENBLAS_NUM_THREADS=1 (and more) in *this* process's ``os.environ`` (dask's
     ``distributed.nanny.pre-spawn-environ``) and leaves it there: every process the tests start
-    afterwards would inherit it, so the environment is restored when the cluster closes.
+    afterwards would inherit it, and a BLAS library loaded later in this process (scikit-learn's
+    SciPy) would start limited to one thread. So the environment is restored as soon as the
+    workers have started.
     """
     from distributed import LocalCluster
 
     saved = dict(os.environ)
     try:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                          dashboard_address=None) as cluster:
-            yield cluster
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    with cluster:
+        yield cluster
