@@ -104,3 +104,15 @@ def test_threads_per_worker_never_oversubscribe():
         for jobs in (1, 2, 3, 8):
             threads = threads_per_worker(jobs, cpus)
             assert threads >= 1 and (jobs * threads <= cpus or threads == 1)
+
+
+def test_the_python_entry_point_takes_python_values(base_sets, tmp_path):
+    import pipeline
+
+    result = pipeline.run_sweep({"train.lr": [0.05, 0.3], "model.hidden": [[8], [16]]}, sets=base_sets, jobs=1,
+                                out=tmp_path / "s", autoload=False)
+    assert isinstance(result, pipeline.SweepResult) and len(result.members) == 4 and not result.failed
+    assert result.members[1]["overrides"] == {"train.lr": 0.05, "model.hidden": [16]}
+    best = result.best
+    assert best["metrics"]["val_accuracy"] == max(m["metrics"]["val_accuracy"] for m in result.members)
+    assert result.document == __import__("json").loads((tmp_path / "s" / "sweep.json").read_text())
