@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any
 
 NAME = "runs"
+DESCRIPTION = ("The runs and sweeps under runs/: `runs` lists them newest first, `runs diff A B` shows the "
+               "config keys that differ and the metric deltas, `runs prune --keep N` removes all but the N "
+               "newest (never runs/latest, a running sweep or a member of a kept sweep).")
+EXAMPLES = ("python -m pipeline runs", "python -m pipeline runs diff latest runs/lr-sweep/01-lr=0.1 --per-class",
+            "python -m pipeline runs prune --keep 20 --yes")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -6,6 +6,13 @@ import argparse
 from typing import Any
 
 NAME = "sweep"
+DESCRIPTION = ("Run many configs at once: the product of the --grid values (or --samples random points), "
+               "each repeated over --seeds. Every member's keys are planned first, each shared stage is "
+               "computed once, and each member writes an ordinary run directory into the sweep directory, "
+               "with sweep.json and sweep.csv next to them.")
+EXAMPLES = ("python -m pipeline sweep --grid train.lr=0.05,0.1,0.2 --grid model.hidden=[64],[128] --seeds 3",
+            "python -m pipeline sweep --grid train.lr=0.05,0.1 --jobs 2 --out runs/lr-sweep",
+            "python -m pipeline sweep --grid train.lr=0.05,0.1 --backend dask --scheduler tcp://10.0.0.5:8786")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
