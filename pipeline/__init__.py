@@ -1,7 +1,7 @@
 """pipeline: a cached, pluggable batch runner that trains a NumPy MLP on MNIST.
 
 Plugin authors only need ``from pipeline import hookimpl``. From Python
-(scripts, notebooks): ``pipeline.run(...)`` and ``pipeline.load_model(...)``
+(scripts, notebooks): ``pipeline.run(...)``, ``pipeline.load_model(...)`` and ``pipeline.run_sweep(...)``
 (see docs/api.md); they are imported on first use, so that ``import pipeline``
 stays as cheap as the plugins and the command line need it to be.
 """
@@ -21,8 +21,9 @@ _LAZY = {
     "RunResult": ("pipeline.python_api", "RunResult"),
     "load_model": ("pipeline.model", "load_model"),
     "Model": ("pipeline.model", "Model"),
-    # sweeps: a placeholder in pipeline.python_api until the sweep package is wired here
-    "sweep": ("pipeline.python_api", "sweep"),
+    # sweeps: pipeline.run_sweep (pipeline.sweep is the subpackage, so no function can take that name)
+    "run_sweep": ("pipeline.sweep", "run_sweep"),
+    "SweepResult": ("pipeline.sweep", "SweepResult"),
 }
 
 

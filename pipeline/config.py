@@ -264,6 +264,8 @@ def load_config(config_file: str | Path | None = None, preset: str | None = None
         candidate = Path(cwd or Path.cwd()) / "pipeline.toml"
         config_file = candidate if candidate.is_file() else None
     file_values = read_toml(Path(config_file)) if config_file is not None else {}
+    # a [sweep] table says what `sweep` varies; a single run uses the file's other values
+    file_values = {k: v for k, v in file_values.items() if not k.startswith("sweep.")}
     try:  # a mistake in the file names the file
         for dotted, value in file_values.items():
             section, key = _split_key(dotted)

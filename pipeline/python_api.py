@@ -151,13 +151,3 @@ def run(set: Mapping[str, Any] | Iterable[str] | None = None, *, config: str | P
     if latest is not None:
         update_latest(latest, out_dir, display.note)
     return RunResult(record, out_dir)
-
-
-def sweep(*args: Any, **kwargs: Any) -> Any:
-    """Parameter sweeps from Python: not wired yet (the sweep package is built separately).
-
-    Note for wiring: a subpackage ``pipeline/sweep/`` becomes the attribute ``pipeline.sweep`` as
-    soon as it is imported, hiding this function; the Python entry point needs another name
-    (e.g. ``pipeline.run_sweep``) or a callable module.
-    """
-    raise NotImplementedError("pipeline.sweep(...) is not available yet; run sweeps from the command line")

@@ -147,6 +147,7 @@ class Runner:
         self._entries[stage.name] = entry
         self.cache.sweep(stage.name)  # a listing: debris of killed writers, never a live one's files
         self.cache.mark_latest(stage.name, key)
+        self.cache.record_use(stage.name, key)  # for `cache gc`: least recently used first
         result = StageResult(stage.name, status, time.perf_counter() - started, key)
         self._results[stage.name] = result
         self.plugins.call("after_stage_run", stage=stage.name, key=key, status=status,

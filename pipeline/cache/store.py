@@ -34,7 +34,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +162,12 @@ class Cache:
             pass  # absent or unreadable: write it
         atomic_write(path, key.encode())
 
+    def record_use(self, stage: str, key: str) -> None:
+        """Note that ``(stage, key)`` was just used (hit or computed): its directory's mtime,
+        which :meth:`gc` reads as the last use (nothing inside an entry changes after it is stored)."""
+        with contextlib.suppress(FileNotFoundError):  # discarded meanwhile: nothing to note
+            os.utime(self._stage_dir(stage) / key)
+
     def _flock(self, name: str, operation: int, on_wait: Callable[[int | None], None] | None = None,
                ) -> contextlib.AbstractContextManager[None]:
         """Hold ``flock(operation)`` on ``<root>/locks/<name>`` (see :func:`pipeline.cache.locks.flock`)."""
@@ -271,6 +277,37 @@ class Cache:
         """Bytes on disk of one entry."""
         return sum(p.stat().st_size for p in entry.path.iterdir())
 
+    def _alone(self) -> contextlib.AbstractContextManager[None]:
+        """Hold ``cache.lock`` exclusively, or raise :class:`CacheError` when a run holds it."""
+        return _exclusive(self)
+
+    def gc(self, max_bytes: int, dry_run: bool = False) -> tuple[list[tuple[Entry, int]], int]:
+        """Remove the least recently used entries until the entries fit in ``max_bytes``.
+
+        Only while no run holds the cache (:meth:`in_use`), so no entry a running process
+        reads or computes can go. Downloads are kept.
+
+        Returns
+        -------
+        (list of (Entry, int), int)
+            The entries removed (or, with ``dry_run``, that would be) with their sizes, and the
+            bytes left.
+        """
+        from pipeline.registry import stage_names
+
+        with self._alone():
+            found = [(e.path.stat().st_mtime, e, self.size_of(e)) for n in stage_names() for e in self.entries(n)]
+            total = sum(size for _, _, size in found)
+            removed = []
+            for _, entry, size in sorted(found, key=lambda t: t[0]):
+                if total <= max_bytes:
+                    break
+                if not dry_run:
+                    self.discard(entry.meta["stage"], entry.key)
+                removed.append((entry, size))
+                total -= size
+        return removed, total
+
     def clear(self, stage: str | None = None) -> int:
         """Delete every entry (of one stage, or all; downloads are kept). Returns entries removed.
 
@@ -282,13 +319,18 @@ class Cache:
         from pipeline.registry import stage_names
 
         removed = 0
-        try:
-            with self._flock("cache.lock", fcntl.LOCK_EX | fcntl.LOCK_NB):
-                for name in [stage] if stage else stage_names():
-                    removed += len(self.entries(name))
-                    shutil.rmtree(self._stage_dir(name), ignore_errors=True)
-        except BlockingIOError:
-            raise CacheError(f"cache '{self.root}' is in use by a running pipeline; nothing was removed; "
-                             f"clear it when that run has finished") from None
+        with self._alone():
+            for name in [stage] if stage else stage_names():
+                removed += len(self.entries(name))
+                shutil.rmtree(self._stage_dir(name), ignore_errors=True)
         return removed
 
+
+@contextlib.contextmanager
+def _exclusive(cache: Cache) -> Iterator[None]:
+    try:
+        with cache._flock("cache.lock", fcntl.LOCK_EX | fcntl.LOCK_NB):
+            yield
+    except BlockingIOError:
+        raise CacheError(f"cache '{cache.root}' is in use by a running pipeline; nothing was removed; "
+                         f"try again when that run has finished") from None

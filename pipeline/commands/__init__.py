@@ -7,4 +7,4 @@ cached ``run`` stay fast. :data:`COMMANDS` is the order ``--help`` lists them in
 """
 
 #: Module names under ``pipeline.commands``, in the order ``--help`` lists them.
-COMMANDS = ("run", "status", "config", "init", "cache", "plugins", "predict", "check_plugins")
+COMMANDS = ("run", "status", "config", "init", "cache", "plugins", "predict", "check_plugins", "sweep", "runs")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import FAST
 from tests.pipeline.processes import cli_args, metrics, run
 
 
@@ -14,3 +15,9 @@ def reference(tmp_path_factory, idx_dir):
     result = run(base / "cache", cli_args(idx_dir, base / "out"))
     assert result.returncode == 0, result.stderr
     return metrics(base / "out")
+
+
+@pytest.fixture
+def base_sets(idx_dir) -> list[str]:
+    """``--set`` values (no ``--set`` flags) for a quick sweep on the tiny IDX data."""
+    return [f"data.source=idx:{idx_dir}", *FAST]
