@@ -35,7 +35,8 @@ def test_shared_stages_are_planned_once_and_what_one_member_needs_stays_with_it(
         assert task.needs == {(s, task.keys[s]) for s in ("fetch", "normalize", "encode", "split", "init")}
         assert not task.cached
     init = [t for n, t in plan.stages.items() if n[0] == "init"]
-    assert all(t.needs == {("split", plan.members[0].keys["split"])} for t in init)
+    keys = plan.members[0].keys  # init waits for exactly the shared stages it reads from
+    assert all(t.needs == {(u, keys[u]) for u in upstream(get_stage("init"), STAGES)} for t in init)
 
 
 class Recording(InProcess):
