@@ -48,8 +48,8 @@ PRESETS: dict[str, Preset] = {
         "784-800-10 as in LeCun's table (1.6 % error): momentum SGD, cosine schedule, weight decay, 30 epochs",
         {"split.scheme": "official", "split.val_size": 0.1, "split.seed": 42,
          "model.hidden": [800], "model.activation": "relu", "model.init": "he_normal",
-         "train.optimizer": "momentum", "train.optimizer_options": {}, "train.lr": 0.1, "train.epochs": 30,
-         "train.batch_size": 128, "train.weight_decay": 5e-4, "train.schedule": "cosine",
+         "train.optimizer": "momentum", "train.optimizer_options": {}, "train.lr": 0.3, "train.epochs": 30,
+         "train.batch_size": 128, "train.weight_decay": 2e-4, "train.schedule": "cosine",
          "train.patience": 0, "train.seed": 42, "normalize.standardize": False},
     ),
 }
