@@ -43,7 +43,7 @@ PRESETS: dict[str, Preset] = {
     ),
     # LeCun's table: 784-800-10, cross-entropy, 1.6 % test error (Simard et al. 2003). Settings
     # chosen by validation accuracy on the official split's 6 000 held-out training rows
-    # (README, "Results"); no dropout, no augmentation, as in the table's row.
+    # (13 trials, README "Presets"; 98.42 %); no dropout, no augmentation, as in the table's row.
     "wide": Preset(
         "784-800-10 as in LeCun's table (1.6 % error): momentum SGD, cosine schedule, weight decay, 30 epochs",
         {"split.scheme": "official", "split.val_size": 0.1, "split.seed": 42,
