@@ -91,12 +91,14 @@ def table(results: list[tuple[Row, dict, str]], shown_source: str) -> str:
     return "\n".join(lines)
 
 
-def machine() -> str:
+def machine(load_before: float) -> str:
+    """Where and when it ran, with the load average (timings on a shared machine depend on it)."""
     import numpy
 
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return (f"{os.cpu_count()} cores, Python {platform.python_version()}, NumPy {numpy.__version__}; "
-            f"measured {when}; wall = the whole cold run (every stage, fresh cache), train = the train stage")
+            f"measured {when}; 1-minute load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} "
+            f"at the end; wall = the whole cold run (every stage, fresh cache), train = the train stage")
 
 
 def main() -> int:
@@ -105,6 +107,7 @@ def main() -> int:
     parser.add_argument("--show-data", default="idx:path/to/mnist", help="data.source shown in the table")
     parser.add_argument("--quick", action="store_true", help="synthetic data, one epoch per row: checks the script")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         source, extra = args.data, []
         if args.quick:
@@ -118,7 +121,7 @@ def main() -> int:
             results.append((row, r, reference))
     print(table(results, args.show_data))
     print()
-    print(machine())
+    print(machine(load_before))
     return 0
 
 
