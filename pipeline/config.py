@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
-from pipeline.presets import PRESETS  # noqa: F401  (re-exported: the preset registry)
+from pipeline.presets import PRESETS
 from pipeline.toml_io import parse_assignment, read_toml, toml_value
 
 
