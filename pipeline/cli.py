@@ -20,6 +20,10 @@ from typing import Any
 from pipeline.errors import PipelineError, Terminated, sigterm_stops_cleanly
 
 
+#: The value of ``--preset`` given without a name: list the presets.
+LIST_PRESETS = ""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error instead of the usage block."""
 
@@ -54,8 +58,8 @@ class _Shared:
 SHARED = (
     _Shared(("--config",), "config", "config", dict(metavar="FILE", help="TOML config file "
             "(default: ./pipeline.toml if present; `pipeline init` writes one)")),
-    _Shared(("--preset",), "preset", "config", dict(metavar="NAME", help="named settings applied under "
-            "the config file (e.g. seed)")),
+    _Shared(("--preset",), "preset", "config", dict(metavar="NAME", nargs="?", const=LIST_PRESETS,
+            help="named settings applied under the config file (e.g. seed, wide); alone: list them")),
     _Shared(("--set",), "sets", "config", dict(metavar="KEY=VALUE", action="append", help="override one key, "
             "value parsed as TOML (repeatable), e.g. --set train.lr=0.05")),
     _Shared(("--cache-dir",), "cache_dir", "cache", dict(metavar="DIR", help="cache directory (default: "
@@ -78,8 +82,10 @@ def _common_options(groups: Sequence[str] = tuple(_GROUP_TITLES), top: bool = Fa
         if opt.group in sections:
             default = None if top else ([] if opt.action == "append" else
                                         False if opt.action == "store_true" else None)
+            # before the command an option always takes its value: the next word may be the command
+            kwargs = {k: v for k, v in opt.kwargs.items() if not (top and k in ("nargs", "const"))}
             sections[opt.group].add_argument(*opt.flags, dest=(_TOP if top else "") + opt.dest, default=default,
-                                             **opt.kwargs)
+                                             **kwargs)
     return common
 
 
@@ -177,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         session = Session(args)
         with warnings.catch_warnings(), sigterm_stops_cleanly():
             warnings.showwarning = _show_warning
+            if args.preset is not None and _list_presets(args.preset):
+                return 0
             return _command_modules()[args.command].run(session)
     except PipelineError as exc:
         if args.debug:
@@ -208,6 +216,21 @@ def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
     print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (re-run with --debug for the traceback)",
           file=sys.stderr)
     return 3
+
+
+def _list_presets(name: str) -> bool:
+    """For ``--preset`` alone, list the presets and return True (the command does not run).
+
+    An unknown name lists them too, then raises the one-line ConfigError (exit 2).
+    """
+    from pipeline.config import build_config
+    from pipeline.presets import PRESETS, preset_listing
+
+    if name in PRESETS:
+        return False
+    sys.stdout.write(preset_listing())
+    build_config(preset=name or None)  # raises for an unknown name, naming the close match
+    return True
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:

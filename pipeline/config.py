@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import ConfigError
+from pipeline.presets import PRESETS
 from pipeline.toml_io import parse_assignment, read_toml, toml_value
 
 
@@ -104,21 +105,6 @@ class Config:
     def flat(self) -> dict[str, Any]:
         """``{"section.key": value}`` for every key."""
         return {f"{s}.{k}": v for s, keys in self.to_dict().items() for k, v in keys.items()}
-
-
-#: Named bundles of settings applied on top of the defaults.
-PRESETS: dict[str, dict[str, Any]] = {
-    # The original tutorial, exactly: 784-64-10, ReLU, N(0, 0.01) weights from the
-    # legacy global RNG seeded with 42, full-batch gradient descent, lr 0.1,
-    # 100 epochs, one random 80/20 split with random_state=42.
-    "seed": {
-        "split.scheme": "random", "split.test_size": 0.2, "split.seed": 42,
-        "model.hidden": [64], "model.activation": "relu", "model.init": "normal",
-        "train.optimizer": "sgd", "train.lr": 0.1, "train.epochs": 100, "train.batch_size": "full",
-        "train.weight_decay": 0.0, "train.schedule": "constant", "train.patience": 0, "train.seed": 42,
-        "normalize.standardize": False,
-    },
-}
 
 
 def _plain(value: Any) -> Any:
@@ -241,7 +227,7 @@ def build_config(
         if preset not in PRESETS:
             raise ConfigError(f"unknown preset '{preset}'{_suggest(preset, list(PRESETS))}; "
                               f"available presets: {', '.join(PRESETS)}")
-        layers += list(PRESETS[preset].items())
+        layers += list(PRESETS[preset].settings.items())
     layers += list((file_values or {}).items())
     layers += list(overrides or [])
     values: dict[str, dict[str, Any]] = {s: {} for s in _section_types()}

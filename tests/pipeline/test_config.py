@@ -102,7 +102,7 @@ def test_seed_preset_is_the_tutorial():
     assert (cfg.model.hidden, cfg.model.activation, cfg.model.init) == ((64,), "relu", "normal")
     assert (cfg.train.optimizer, cfg.train.lr, cfg.train.epochs, cfg.train.batch_size) == ("sgd", 0.1, 100, "full")
     assert (cfg.split.scheme, cfg.split.test_size, cfg.split.seed) == ("random", 0.2, 42)
-    assert set(PRESETS["seed"]) <= set(all_keys())
+    assert set(PRESETS["seed"].settings) <= set(all_keys())
 
 
 def test_a_mistake_in_a_config_file_names_the_file(tmp_path, cli):
