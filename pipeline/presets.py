@@ -44,9 +44,11 @@ PRESETS: dict[str, Preset] = {
     # LeCun's table: 784-800-10, cross-entropy, 1.6 % test error (Simard et al. 2003). Settings
     # chosen by validation accuracy on the official split's 6 000 held-out training rows
     # (13 trials, README "Presets"; 98.42 %); no dropout, no augmentation, as in the table's row.
+    # The final fit then holds out only 2 % (1 200 rows, still watched each epoch), so the chosen
+    # settings train on 58 800 images: the usual last step once validation has done its choosing.
     "wide": Preset(
         "784-800-10 as in LeCun's table (1.6 % error): momentum SGD, cosine schedule, weight decay, 30 epochs",
-        {"split.scheme": "official", "split.val_size": 0.1, "split.seed": 42,
+        {"split.scheme": "official", "split.val_size": 0.02, "split.seed": 42,
          "model.hidden": [800], "model.activation": "relu", "model.init": "he_normal",
          "train.optimizer": "momentum", "train.optimizer_options": {}, "train.lr": 0.3, "train.epochs": 30,
          "train.batch_size": 128, "train.weight_decay": 2e-4, "train.schedule": "cosine",

@@ -162,13 +162,18 @@ def test_sigkill_after_random_delays(tmp_path, idx_dir, reference):
     """Kill real runs at random moments; each leaves only complete entries, and the last run completes."""
     cache_dir = tmp_path / "cache"
     rng = random.Random(5)
+    # kill within the time a whole forced run takes here, measured now: a fixed window misses
+    # every run once runs get faster than it (or lands only in interpreter start-up on a slow machine)
+    started = time.perf_counter()
+    assert run(cache_dir, cli_args(idx_dir, tmp_path / "timed", "--force")).returncode == 0
+    whole = time.perf_counter() - started
     statuses = []
     for attempt in range(5):
         extra = ["--force"] if attempt % 2 else []  # also kill while entries are being replaced
         process = subprocess.Popen([sys.executable, "-m", "pipeline", *cli_args(idx_dir, tmp_path / f"k{attempt}"),
                                     *extra], env=env(cache_dir), cwd=tmp_path, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, 1.4))
+        time.sleep(rng.uniform(0.1, 0.9) * whole)
         process.send_signal(signal.SIGKILL)
         statuses.append(process.wait(timeout=30))
         assert_only_complete_entries(cache_dir)
