@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache.recheck import mismatch
 from pipeline.cache.store import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
 from pipeline.hooks.guards import check_outputs, probe_plugins
 from pipeline.cache.keys import Plan, plan, stage_config
 from pipeline.hooks.manager import Plugins
-from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, validate
+from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, upstream, validate
 from pipeline.ui.base import Display, StageResult
 
 
@@ -54,6 +55,8 @@ class Runner:
         self._probed: set[str] = set()
         self._forced: set[str] = set()
         self._reused: dict[str, int | None] = {}  # stage -> pid of the run whose result it waited for
+        self.mismatches: list[dict[str, Any]] = []   # recomputed entries that differ from the old ones
+        self._differs: set[str] = set()
         self.plan: Plan | None = None
 
     def make_plan(self) -> Plan:
@@ -180,6 +183,7 @@ class Runner:
                               + (f" (pid {pid})" if pid else "") + "…")
 
         with self.cache.lock(stage.name, key, on_wait=waiting):
+            previous = self.cache.lookup(stage.name, key)  # its record survives damage to its files
             if stage.name not in self._forced:
                 try:
                     entry = self._hit(stage, deep=failed is not None)
@@ -210,8 +214,18 @@ class Runner:
             seconds = time.perf_counter() - started
             del kwargs
             entry = self.cache.store(stage.name, key, self.plan.inputs[stage.name], outputs, seconds)
+            if previous is not None and (found := mismatch(stage.name, key, previous, entry)):
+                self._report_mismatch(stage, found)
         self._forced.discard(stage.name)  # recomputed once; later reads use this entry
         return entry, "ran"
+
+    def _report_mismatch(self, stage: Stage, found: dict[str, Any]) -> None:
+        """Warn once, for the first stage that differs; its downstream stages differ because of it."""
+        self._differs.add(stage.name)
+        if self._differs & set(upstream(stage, self.stages)):
+            return
+        self.display.warn(found.pop("message"))
+        self.mismatches.append(found)
 
     def _output(self, stage_name: str, name: str) -> Any:
         """Load one output of a visited stage; a damaged entry is reported and recomputed."""
@@ -257,6 +271,7 @@ class Runner:
             "metrics": {k: metrics.get(k) for k in headline if k in metrics},
             "data": dict(dataset),
             "config": self.config.to_dict(),
+            "recomputed_differently": self.mismatches,
             "cache_dir": str(self.cache.root),
             "out_dir": str(out_dir) if out_dir is not None else None,
         }
