@@ -18,6 +18,7 @@ from pipeline.cache.recheck import mismatch
 from pipeline.cache.store import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
+from pipeline.hooks.contracts import enforce as enforce_contracts
 from pipeline.hooks.guards import check_outputs, probe_plugins
 from pipeline.cache.keys import Plan, plan, stage_config
 from pipeline.hooks.manager import Plugins
@@ -46,6 +47,8 @@ class Runner:
     plugins: Plugins
     display: Display = field(default_factory=Display)
     stages: tuple[Stage, ...] = STAGES
+    #: Run the conformance checks on third-party plugins before first use (pipeline.hooks.contracts).
+    check_contracts: bool = True
 
     def __post_init__(self) -> None:
         validate(self.stages)
@@ -114,6 +117,9 @@ class Runner:
         """Call the stage's plugins once on tiny inputs (see :mod:`pipeline.hooks.guards`), before computing it."""
         if stage.name not in self._probed:
             probe_plugins(stage, self.plan.implementations[stage.name], self.config)
+            if self.check_contracts:
+                enforce_contracts(self.plan.implementations[stage.name], self.config, self.cache.root,
+                                  self.display.note)
             self._probed.add(stage.name)
 
     def _notify_error(self, hook: str, exc: BaseException, **kwargs: Any) -> None:

@@ -9,7 +9,8 @@ can call them one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,9 +51,19 @@ def run_check(check: Check, obj: Any) -> tuple[bool, str]:
         return False, f"raised {type(exc).__name__}: {exc}"
 
 
-def check_implementation(impl: Implementation) -> list[Outcome]:
-    """Every check of ``impl``'s kind, in order."""
-    return [Outcome(impl, label, *run_check(fn, impl.obj)) for label, fn in CHECKS[impl.kind]]
+def check_implementation(impl: Implementation, options: Mapping[str, Any] | None = None) -> list[Outcome]:
+    """Every check of ``impl``'s kind, in order.
+
+    Parameters
+    ----------
+    impl : Implementation
+        What to check.
+    options : mapping, optional
+        Keyword options the implementation is created with (an optimizer's
+        ``train.optimizer_options``): the checks see ``factory(params, **options)``.
+    """
+    obj = functools.partial(impl.obj, **options) if options else impl.obj
+    return [Outcome(impl, label, *run_check(fn, obj)) for label, fn in CHECKS[impl.kind]]
 
 
 def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:
