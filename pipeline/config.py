@@ -60,12 +60,14 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     optimizer: str = _f("momentum", "optimizer plugin (see `pipeline plugins`)")
-    lr: float = _f(0.2, "initial learning rate", check="positive")
+    lr: float | str = _f("auto", 'initial learning rate, or "auto": the optimizer\'s recommended one '
+                         '(adam 0.001; momentum, sgd: 0.2)', check="lr")
     epochs: int = _f(20, "number of passes over the training rows", check="positive")
     batch_size: int | str = _f(128, 'rows per gradient step, or "full" for full-batch gradient descent',
                                check="batch")
     weight_decay: float = _f(5e-4, "L2 penalty on the weights (not the biases)", check="nonnegative")
-    schedule: str = _f("cosine", "learning-rate schedule", choices=("constant", "step", "cosine"))
+    schedule: str = _f("cosine", "learning-rate schedule plugin: constant, step, cosine, ... (see `pipeline plugins`)")
+    schedule_options: dict = _f({}, "extra keyword options for the schedule, e.g. {warmup = 2}")
     step_size: int = _f(10, "step schedule: epochs between two decays", check="positive")
     gamma: float = _f(0.1, "step schedule: factor applied at each decay", check="fraction")
     patience: int = _f(0, "early stopping: epochs without a better val loss before stopping (0 = off)",
@@ -172,6 +174,10 @@ def _coerce(dotted: str, fld: dataclasses.Field, value: Any) -> Any:
     """Check the type of one value and convert it to the field's Python type."""
     default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
     check = fld.metadata["check"]
+    if check == "lr":
+        if value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return value if value == "auto" else float(value)
+        raise ConfigError(f'{dotted} must be float (like 0.2) or "auto", got {_type_name(value)}')
     if check == "batch":
         if value == "full" or (isinstance(value, int) and not isinstance(value, bool)):
             return value
@@ -202,6 +208,7 @@ _RANGES = {
     "nonnegative": (lambda v: v >= 0, "0 or more"),
     "fraction": (lambda v: 0 < v < 1, "strictly between 0 and 1"),
     "batch": (lambda v: v == "full" or v > 0, 'a positive integer or "full"'),
+    "lr": (lambda v: v == "auto" or v > 0, 'greater than 0 (or "auto")'),
     "widths": (lambda v: all(w > 0 for w in v), "a list of positive integers"),
 }
 

@@ -20,6 +20,7 @@ from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
 from pipeline.hooks.contracts import enforce as enforce_contracts
 from pipeline.hooks.guards import check_outputs, probe_plugins
+from pipeline.hooks.rates import lr_choice
 from pipeline.cache.keys import Plan, plan, stage_config
 from pipeline.hooks.manager import Plugins
 from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, upstream, validate
@@ -66,7 +67,8 @@ class Runner:
         """Every stage's key for this config (cheap: stats files, hashes small things)."""
         from pipeline.data.sources import source_identity
 
-        identity = source_identity(self.config.data.source, self.cache.data_home)
+        sources = {scheme: impl.obj for scheme, impl in self.plugins.registries["source"].items()}
+        identity = source_identity(self.config.data.source, self.cache.data_home, sources)
         return plan(self.config, self.plugins, identity, self.stages)
 
     def run(self, selection: Selection = Selection(), out_dir: Path | None = None) -> dict[str, Any]:
@@ -86,6 +88,9 @@ class Runner:
     def _run(self, selection: Selection, out_dir: Path | None) -> dict[str, Any]:
         visit, self._forced = selection.resolve(self.stages)
         self.plan = self.make_plan()
+        self._lr = lr_choice(self.config, self.plan.implementations) if "train" in visit else None
+        if self._lr and self._lr["why"] != "train.lr":
+            self.display.note(f"learning rate {self._lr['value']:g}: {self._lr['why']}")
         if selection.only:
             missing = [n for n in visit[:-1] if not self.cache.has(n, self.plan.keys[n])]
             if missing:
@@ -207,7 +212,8 @@ class Runner:
             self.display.stage_started(stage.name, self._why(stage))
             kwargs = {name: self._output(self._made_by[name], name) for name in stage.reads}
             kwargs.update({kind: impl.obj for kind, impl in self.plan.implementations[stage.name].items()})
-            context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home)}
+            context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home),
+                       "events": self.plugins.call}
             kwargs.update({name: context[name] for name in stage.context})
             self.plugins.call("before_stage_run", stage=stage.name, key=key, config=self.config)
             started = time.perf_counter()
@@ -278,6 +284,7 @@ class Runner:
             "data": dict(dataset),
             "config": self.config.to_dict(),
             "recomputed_differently": self.mismatches,
+            "lr": self._lr,
             "cache_dir": str(self.cache.root),
             "out_dir": str(out_dir) if out_dir is not None else None,
         }

@@ -16,7 +16,8 @@ from typing import Any
 
 from pipeline.hooks.conformance import (activation_derivative, activation_large_inputs, activation_pure,
                                   activation_shape_dtype, initializer_deterministic, initializer_scale,
-                                  initializer_shape, optimizer_converges, optimizer_in_place)
+                                  initializer_shape, optimizer_converges, optimizer_in_place,
+                                  schedule_scales_with_lr, schedule_values)
 from pipeline.errors import PluginError
 from pipeline.hooks.manager import Implementation, Plugins
 
@@ -30,6 +31,7 @@ CHECKS: dict[str, list[tuple[str, Check]]] = {
     "initializer": [("shape & dtype", initializer_shape), ("deterministic", initializer_deterministic),
                     ("scale", initializer_scale)],
     "optimizer": [("in place", optimizer_in_place), ("converges", optimizer_converges)],
+    "schedule": [("values", schedule_values), ("scales with lr", schedule_scales_with_lr)],
 }
 
 
@@ -52,7 +54,7 @@ def run_check(check: Check, obj: Any) -> tuple[bool, str]:
 
 
 def check_implementation(impl: Implementation, options: Mapping[str, Any] | None = None) -> list[Outcome]:
-    """Every check of ``impl``'s kind, in order.
+    """Every check of ``impl``'s kind, in order (none for a data source: it needs its argument).
 
     Parameters
     ----------
@@ -63,7 +65,7 @@ def check_implementation(impl: Implementation, options: Mapping[str, Any] | None
         ``train.optimizer_options``): the checks see ``factory(params, **options)``.
     """
     obj = functools.partial(impl.obj, **options) if options else impl.obj
-    return [Outcome(impl, label, *run_check(fn, obj)) for label, fn in CHECKS[impl.kind]]
+    return [Outcome(impl, label, *run_check(fn, obj)) for label, fn in CHECKS.get(impl.kind, [])]
 
 
 def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:

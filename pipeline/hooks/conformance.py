@@ -241,3 +241,30 @@ def optimizer_converges(make: Any) -> tuple[bool, str]:
         measured += f"{'; ' if measured else ''}diverged to inf/NaN at {diverged} of {len(LEARNING_RATES)} rates"
     return False, (f"expected relative distance to the minimum <= {TOLERANCE:g} after {STEPS} steps at one of "
                    f"lr = {tried}; measured {measured}")
+
+
+# -- schedules -------------------------------------------------------------------
+
+def schedule_values(schedule: Any) -> tuple[bool, str]:
+    """``schedule(epoch, 20, 0.1)`` is a finite float >= 0 at every epoch (and every step when per-step)."""
+    per_step = bool(getattr(schedule, "per_step", False))
+    points = [e + i / 4 for e in range(20) for i in range(4 if per_step else 1)]
+    for epoch in points:
+        value = schedule(epoch, 20, 0.1)
+        if not isinstance(value, (int, float, np.floating)) or not math.isfinite(value) or value < 0:
+            return False, f"schedule({epoch:g}, 20, 0.1): expected a finite float >= 0, measured {value!r}"
+    return True, f"finite and >= 0 at {len(points)} {'steps' if per_step else 'epochs'} of 20 epochs"
+
+
+def schedule_scales_with_lr(schedule: Any) -> tuple[bool, str]:
+    """Proportional to the base rate: ``schedule(e, n, 2 lr) == 2 schedule(e, n, lr)``, and
+    deterministic."""
+    for epoch in (0, 3, 7.5, 19):
+        one, two, again = schedule(epoch, 20, 0.1), schedule(epoch, 20, 0.2), schedule(epoch, 20, 0.1)
+        if one != again:
+            return False, f"schedule({epoch:g}, 20, 0.1): expected equal values on equal calls, measured " \
+                          f"{one!r} then {again!r}"
+        if not math.isclose(two, 2 * one, rel_tol=1e-9, abs_tol=1e-12):
+            return False, f"schedule({epoch:g}, 20, lr): expected 2x the rate for 2x lr, measured " \
+                          f"{one!r} at lr=0.1, {two!r} at lr=0.2 (the lr argument is ignored?)"
+    return True, "proportional to lr, deterministic"

@@ -47,8 +47,12 @@ def contract_key(impl: Implementation, options: Mapping[str, Any]) -> str:
 
 
 def options_for(impl: Implementation, config: Any) -> dict[str, Any]:
-    """The options the run creates ``impl`` with (only optimizers take any today)."""
-    return dict(config.train.optimizer_options) if impl.kind == "optimizer" else {}
+    """The options the run creates or calls ``impl`` with (an optimizer's, a schedule's)."""
+    from pipeline.hooks.rates import schedule_options
+
+    if impl.kind == "optimizer":
+        return dict(config.train.optimizer_options)
+    return schedule_options(config.train, impl.obj) if impl.kind == "schedule" else {}
 
 
 def enforce(implementations: Mapping[str, Implementation], config: Any, root: Path,

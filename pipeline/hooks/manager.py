@@ -32,13 +32,22 @@ KINDS: dict[str, str] = {
     "initializer": "pipeline_register_initializers",
     "optimizer": "pipeline_register_optimizers",
     "onnx_activation": "pipeline_register_onnx_activations",
+    "schedule": "pipeline_register_schedules",
+    "source": "pipeline_register_data_sources",
 }
 #: Kinds a plugin may leave out: asking for a missing name gives an :data:`ABSENT` implementation.
 OPTIONAL_KINDS = frozenset({"onnx_activation"})
+#: Kinds whose config value is not a plain name: how to find the name in it (``idx:DIR`` -> ``idx``).
+NAME_OF: dict[str, Callable[[str], str]] = {"source": lambda value: value.partition(":")[0].strip().lower()}
 
 
 def _is_activation(obj: Any) -> bool:
     return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "derivative", None))
+
+
+def _is_source(obj: Any) -> bool:
+    return (isinstance(getattr(obj, "form", None), str) and callable(getattr(obj, "load", None))
+            and callable(getattr(obj, "identity", None)))
 
 
 #: What a registered implementation of each kind must look like.
@@ -47,6 +56,8 @@ _SHAPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "initializer": (callable, "a callable initializer(fan_in, fan_out, rng)"),
     "optimizer": (callable, "a callable factory(params, **options) returning an object with step(grads, lr)"),
     "onnx_activation": (callable, "a callable form(x, y) returning ONNX node tuples"),
+    "schedule": (callable, "a callable schedule(epoch, epochs, lr, **options) -> float"),
+    "source": (_is_source, "a pipeline.data.sources.Source(form, takes_argument, load, identity)"),
 }
 
 
@@ -115,14 +126,17 @@ class Plugins:
     def get(self, kind: str, name: str, key: str | None = None) -> Implementation:
         """The implementation of ``kind`` called ``name``; unknown names list the known ones."""
         known = self.registries[kind]
+        value, name = name, NAME_OF.get(kind, str)(name)
         if name not in known and kind in OPTIONAL_KINDS:
             return Implementation(kind, name, None, ABSENT)
         if name not in known:
-            where = f"{key} = '{name}'" if key else f"{kind} '{name}'"
+            where = f"{key} = '{value}'" if key else f"{kind} '{name}'"
             if not known:  # e.g. every plugin providing this kind blocked with -p no:NAME
                 raise PluginError(f"{where}: no {kind} is available at all: no loaded plugin provides one "
                                   f"(blocked with -p no:NAME?); `python -m pipeline plugins` lists what is loaded")
-            raise PluginError(f"{where}: no {kind} of that name; available: {', '.join(sorted(known))} "
+            close = difflib.get_close_matches(name, list(known), 1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PluginError(f"{where}: no {kind} of that name{hint}; available: {', '.join(sorted(known))} "
                               f"(`python -m pipeline plugins` lists them)")
         return known[name]
 
