@@ -24,4 +24,5 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
 def run(s: Any) -> int:
     from pipeline.hooks.check import run_checks
 
-    return run_checks(s.plugins(), s.args.names, s.console)
+    # the options of --set / the config file: train.optimizer_options, train.schedule_options
+    return run_checks(s.plugins(), s.args.names, s.console, s.config())

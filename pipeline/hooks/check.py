@@ -17,6 +17,7 @@ from typing import Any
 from pipeline.hooks.conformance import (activation_derivative, activation_large_inputs, activation_pure,
                                   activation_shape_dtype, initializer_deterministic, initializer_scale,
                                   initializer_shape, optimizer_converges, optimizer_in_place,
+                                  optimizer_leaves_grads, optimizer_uses_lr,
                                   schedule_scales_with_lr, schedule_values)
 from pipeline.errors import PluginError
 from pipeline.hooks.manager import Implementation, Plugins
@@ -30,7 +31,8 @@ CHECKS: dict[str, list[tuple[str, Check]]] = {
                    ("derivative", activation_derivative), ("large inputs", activation_large_inputs)],
     "initializer": [("shape & dtype", initializer_shape), ("deterministic", initializer_deterministic),
                     ("scale", initializer_scale)],
-    "optimizer": [("in place", optimizer_in_place), ("converges", optimizer_converges)],
+    "optimizer": [("in place", optimizer_in_place), ("uses lr", optimizer_uses_lr),
+                  ("grads untouched", optimizer_leaves_grads), ("converges", optimizer_converges)],
     "schedule": [("values", schedule_values), ("scales with lr", schedule_scales_with_lr)],
 }
 
@@ -96,7 +98,18 @@ def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:
     return [impl for impl in everything if impl.name in names or impl.plugin.name in names]
 
 
-def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
+def _options(impl: Implementation, names: list[str], config: Any) -> dict[str, Any] | None:
+    """The options ``impl`` is checked with: the config's, for what is named or configured."""
+    from pipeline.hooks.contracts import options_for
+
+    if config is None:
+        return None
+    configured = {"optimizer": config.train.optimizer, "schedule": config.train.schedule}.get(impl.kind)
+    wanted = impl.name in names or impl.plugin.name in names if names else impl.name == configured
+    return options_for(impl, config) if wanted else None
+
+
+def run_checks(plugins: Plugins, names: Iterable[str], console: Any, config: Any = None) -> int:
     """Check implementations and print a table of the results (``check-plugins``).
 
     Parameters
@@ -107,6 +120,10 @@ def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
         What to check, as for :func:`select`; empty checks everything.
     console : rich.console.Console
         Where the table goes.
+    config : Config, optional
+        The optimizer and schedule named on the command line (or, when none is,
+        ``train.optimizer`` and ``train.schedule``) are checked with its
+        ``train.optimizer_options`` and ``train.schedule_options``, as a run would use them.
 
     Returns
     -------
@@ -115,7 +132,8 @@ def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
     """
     from pipeline.ui.blocks import field, heading
 
-    outcomes = [o for impl in select(plugins, names) for o in check_implementation(impl)]
+    names = list(names)
+    outcomes = [o for impl in select(plugins, names) for o in check_implementation(impl, _options(impl, names, config))]
     shown = None
     for o in outcomes:  # one block per implementation: readable at 80 columns
         if shown is not o.impl:
