@@ -149,7 +149,7 @@ def object_fingerprint(obj: Any) -> str:
         scope |= distribution_tops((getattr(root, "__module__", None) or "").split(".")[0])
     walk = Reach(scope)
     parts = [f"root {walk.value(obj)}"]
-    parts += [f"{label}\n{text}" for label, text in walk.parts.items()]
+    parts += [f"{label}\n{text}" for label, text in walk.parts]
     parts += [f"module {name} {module_fingerprint(name, tuple(sorted(scope)))}" for name in walk.modules]
     for top in sorted(walk.everything):
         for top_level in sorted(distribution_tops(top)):

@@ -89,22 +89,29 @@ def _code_names(code: types.CodeType) -> set[str]:
 
 
 class Reach:
-    """One walk: ``parts`` maps a label to the text hashed for it.
+    """One walk: ``parts`` holds the texts hashed, each with a label.
 
     Parameters
     ----------
     scope : set of str
         Top-level packages whose code is followed (the plugin's distribution).
+
+    ``parts`` is a list of ``(label, text)``: two lambdas of one module share a
+    label (``mod.<lambda>``), and both must count.
     """
 
     def __init__(self, scope: set[str]):
         self.scope = scope
-        self.parts: dict[str, str] = {}
+        self.parts: list[tuple[str, str]] = []
         self.modules: set[str] = set()          # hashed as a whole
         self.everything: set[str] = set()       # distributions hashed file by file
         self._walked: set[int] = set()
         self._active: set[int] = set()          # containers being rendered (cycles)
         self._keep: list[Any] = []              # keeps walked objects (and their ids) alive
+
+    def add(self, label: str, text: str) -> None:
+        """Hash ``text`` under ``label``."""
+        self.parts.append((label, text))
 
     def ours(self, obj: Any) -> bool:
         module = getattr(obj, "__module__", None) or ""
@@ -183,9 +190,9 @@ class Reach:
         module = getattr(obj, "__module__", None) or ""
         label = f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
         if not self.ours(obj):
-            self.parts[label] = f"external ({_version_of(module)})"
+            self.add(label, f"external ({_version_of(module)})")
             return
-        self.parts[label] = self._source(obj, module)
+        self.add(label, self._source(obj, module))
         if isinstance(obj, type):
             self._class(obj)
         elif isinstance(obj, types.FunctionType):
@@ -208,12 +215,12 @@ class Reach:
                 continue
             for name, attr in sorted(vars(klass).items()):
                 if name not in ("__dict__", "__weakref__", "__module__", "__doc__"):
-                    self.parts[f"{klass.__module__}.{klass.__qualname__}.{name}"] = self.value(attr)
+                    self.add(f"{klass.__module__}.{klass.__qualname__}.{name}", self.value(attr))
 
     def _function(self, fn: types.FunctionType, label: str) -> None:
         values = {"defaults": fn.__defaults__, "kwdefaults": fn.__kwdefaults__,
                   "closure": [c.cell_contents for c in fn.__closure__ or () if _filled(c)]}
-        self.parts[label + " (bound values)"] = self.value(values)
+        self.add(label + " (bound values)", self.value(values))
         names = _code_names(fn.__code__)
         if names & DISTRIBUTION_WIDE:
             self.everything.add(fn.__module__.split(".")[0])
@@ -221,7 +228,7 @@ class Reach:
             self.module(fn.__module__)
         for name in sorted(names):
             if name in fn.__globals__:
-                self.parts[f"{fn.__module__}:{name}"] = self.value(fn.__globals__[name])
+                self.add(f"{fn.__module__}:{name}", self.value(fn.__globals__[name]))
         for imported in _local_imports(fn):
             if imported.split(".")[0] in self.scope:
                 self.module(imported)
@@ -233,14 +240,14 @@ class Reach:
         if name in self.modules:
             return
         if name.split(".")[0] not in self.scope:
-            self.parts[f"module {name}"] = f"external ({_version_of(name)})"
+            self.add(f"module {name}", f"external ({_version_of(name)})")
             return
         self.modules.add(name)
         loaded = sys.modules.get(name)
         if loaded is not None:
             for attr, v in sorted(vars(loaded).items()):
                 if not attr.startswith("__"):
-                    self.parts[f"{name}:{attr}"] = self.value(v)
+                    self.add(f"{name}:{attr}", self.value(v))
 
 
 def _filled(cell: types.CellType) -> bool:

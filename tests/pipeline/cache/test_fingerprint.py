@@ -119,3 +119,11 @@ def test_instance_state_and_partial_arguments_are_values(package):
     assert object_fingerprint(mod.Opt({"k": (1, 2)})) != object_fingerprint(mod.Opt({"k": (1, 3)}))
     mod = _load(package, "def f(z, c):\n    return z * c\n")
     assert object_fingerprint(functools.partial(mod.f, c=1.0)) != object_fingerprint(functools.partial(mod.f, c=2.0))
+
+
+def test_two_lambdas_of_one_module_both_count(package):
+    src = ("from pipeline.api import Activation\n\nFORWARD = lambda z: z * {f}  # noqa: E731\n"
+           "DERIVATIVE = lambda z, a: z * 0 + {d}  # noqa: E731\nACT = Activation(FORWARD, DERIVATIVE)\n")
+    first = object_fingerprint(_load(package, src.format(f=1, d=1)).ACT)
+    assert object_fingerprint(_load(package, src.format(f=2, d=1)).ACT) != first
+    assert object_fingerprint(_load(package, src.format(f=1, d=2)).ACT) != first
