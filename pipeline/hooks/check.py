@@ -98,10 +98,17 @@ def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:
     return [impl for impl in everything if impl.name in names or impl.plugin.name in names]
 
 
+def options_for(impl: Implementation, config: Any) -> dict[str, Any]:
+    """The options the run creates or calls ``impl`` with (an optimizer's, a schedule's)."""
+    from pipeline.hooks.rates import schedule_options
+
+    if impl.kind == "optimizer":
+        return dict(config.train.optimizer_options)
+    return schedule_options(config.train, impl.obj) if impl.kind == "schedule" else {}
+
+
 def _options(impl: Implementation, names: list[str], config: Any) -> dict[str, Any] | None:
     """The options ``impl`` is checked with: the config's, for what is named or configured."""
-    from pipeline.hooks.contracts import options_for
-
     if config is None:
         return None
     configured = {"optimizer": config.train.optimizer, "schedule": config.train.schedule}.get(impl.kind)

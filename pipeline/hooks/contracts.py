@@ -46,15 +46,6 @@ def contract_key(impl: Implementation, options: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def options_for(impl: Implementation, config: Any) -> dict[str, Any]:
-    """The options the run creates or calls ``impl`` with (an optimizer's, a schedule's)."""
-    from pipeline.hooks.rates import schedule_options
-
-    if impl.kind == "optimizer":
-        return dict(config.train.optimizer_options)
-    return schedule_options(config.train, impl.obj) if impl.kind == "schedule" else {}
-
-
 def enforce(implementations: Mapping[str, Implementation], config: Any, root: Path,
             note: Callable[[str], None] = lambda message: None) -> None:
     """Check every third-party implementation of ``implementations`` once per fingerprint.
@@ -76,7 +67,7 @@ def enforce(implementations: Mapping[str, Implementation], config: Any, root: Pa
         A check failed: names the implementation, the check, expected and measured.
     """
     from pipeline.cache.atomic import atomic_write
-    from pipeline.hooks.check import check_implementation
+    from pipeline.hooks.check import check_implementation, options_for
 
     for impl in implementations.values():
         if impl.plugin.builtin:
