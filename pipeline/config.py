@@ -92,16 +92,21 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    #: Sections declared by plugins (``pipeline_register_options``): plugin name -> {key: value}.
+    plugin_options: dict = field(default_factory=dict, metadata={"plugin_sections": True})
 
     def get(self, dotted: str) -> Any:
         """Value of ``"section.key"``."""
         section, key = dotted.split(".", 1)
+        if section in self.plugin_options:
+            return self.plugin_options[section][key]
         return getattr(getattr(self, section), key)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Plain nested dict (lists instead of tuples), as written to run.json."""
-        return {s.name: {k: _plain(v) for k, v in dataclasses.asdict(getattr(self, s.name)).items()}
-                for s in dataclasses.fields(self)}
+        """Plain nested dict (lists instead of tuples), as written to run.json; plugin sections last."""
+        built_in = {s: {k: _plain(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
+                    for s in _section_types()}
+        return built_in | {s: {k: _plain(v) for k, v in keys.items()} for s, keys in self.plugin_options.items()}
 
     def flat(self) -> dict[str, Any]:
         """``{"section.key": value}`` for every key."""
@@ -128,7 +133,8 @@ def _plain(value: Any) -> Any:
 
 
 def _section_types() -> dict[str, type]:
-    return {f.name: f.type if isinstance(f.type, type) else globals()[f.type] for f in dataclasses.fields(Config)}
+    return {f.name: f.type if isinstance(f.type, type) else globals()[f.type] for f in dataclasses.fields(Config)
+            if not f.metadata.get("plugin_sections")}
 
 
 def _fields_of(section: str) -> dict[str, dataclasses.Field]:
@@ -151,17 +157,19 @@ def _suggest(name: str, valid: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _split_key(dotted: str) -> tuple[str, str]:
-    sections = list(_section_types())
+def _split_key(dotted: str, extra: dict[str, dict[str, dataclasses.Field]] | None = None) -> tuple[str, str]:
+    extra = extra or {}
+    sections = [*_section_types(), *extra]
     if "." not in dotted:
         raise ConfigError(f"config key '{dotted}' must look like section.key; sections: {', '.join(sections)}")
     section, key = dotted.split(".", 1)
     if section not in sections:
         raise ConfigError(f"unknown config section '{section}'{_suggest(section, sections)}; "
                           f"valid sections: {', '.join(sections)}")
-    keys = list(_fields_of(section))
+    keys = list(extra[section] if section in extra else _fields_of(section))
     if key not in keys:
-        raise ConfigError(f"unknown config key '{dotted}'{_suggest(dotted, all_keys())}; "
+        valid = all_keys() + [f"{s}.{k}" for s, fields in extra.items() for k in fields]
+        raise ConfigError(f"unknown config key '{dotted}'{_suggest(dotted, valid)}; "
                           f"valid keys in [{section}]: {', '.join(keys)}")
     return section, key
 
@@ -227,10 +235,17 @@ def _check_range(dotted: str, fld: dataclasses.Field, value: Any) -> None:
             raise ConfigError(f"{dotted} must be {words}, got {_plain(value)!r}")
 
 
+def _plugin_fields(plugin_sections: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, dataclasses.Field]]:
+    """Fields (default, type, doc) of the sections plugins declared."""
+    return {section: {key: _f(default, f"option of plugin '{section}'") for key, default in keys.items()}
+            for section, keys in (plugin_sections or {}).items()}
+
+
 def build_config(
     preset: str | None = None,
     file_values: dict[str, Any] | None = None,
     overrides: list[tuple[str, Any]] | None = None,
+    plugin_sections: dict[str, dict[str, Any]] | None = None,
 ) -> Config:
     """Merge defaults, a preset, a config file and ``--set`` overrides, then validate.
 
@@ -242,7 +257,11 @@ def build_config(
         ``{"section.key": value}`` from :func:`read_toml`.
     overrides : list of (str, object)
         ``--set`` assignments in command-line order.
+    plugin_sections : dict, optional
+        Sections declared by plugins: ``{plugin name: {key: default}}``; their keys are
+        validated against the defaults' types like the built-in ones.
     """
+    extra = _plugin_fields(plugin_sections)
     layers: list[tuple[str, Any]] = []
     if preset is not None:
         if preset not in PRESETS:
@@ -251,18 +270,20 @@ def build_config(
         layers += list(PRESETS[preset].items())
     layers += list((file_values or {}).items())
     layers += list(overrides or [])
-    values: dict[str, dict[str, Any]] = {s: {} for s in _section_types()}
+    values: dict[str, dict[str, Any]] = {s: {} for s in [*_section_types(), *extra]}
     for dotted, value in layers:
-        section, key = _split_key(dotted)
-        fld = _fields_of(section)[key]
+        section, key = _split_key(dotted, extra)
+        fld = extra[section][key] if section in extra else _fields_of(section)[key]
         value = _coerce(dotted, fld, value)
         _check_range(dotted, fld, value)
         values[section][key] = value
-    return Config(**{s: cls(**values[s]) for s, cls in _section_types().items()})
+    options = {s: {**dict(plugin_sections[s]), **values[s]} for s in extra}
+    return Config(**{s: cls(**values[s]) for s, cls in _section_types().items()}, plugin_options=options)
 
 
 def load_config(config_file: str | Path | None = None, preset: str | None = None,
-                sets: list[str] | None = None, cwd: Path | None = None) -> Config:
+                sets: list[str] | None = None, cwd: Path | None = None,
+                plugin_sections: dict[str, dict[str, Any]] | None = None) -> Config:
     """Build the effective config as the CLI does.
 
     ``config_file`` defaults to ``pipeline.toml`` in ``cwd`` when that file exists.
@@ -273,13 +294,15 @@ def load_config(config_file: str | Path | None = None, preset: str | None = None
     file_values = read_toml(Path(config_file)) if config_file is not None else {}
     # a [sweep] table says what `sweep` varies; a single run uses the file's other values
     file_values = {k: v for k, v in file_values.items() if not k.startswith("sweep.")}
+    extra = _plugin_fields(plugin_sections)
     try:  # a mistake in the file names the file
         for dotted, value in file_values.items():
-            section, key = _split_key(dotted)
-            _check_range(dotted, _fields_of(section)[key], _coerce(dotted, _fields_of(section)[key], value))
+            section, key = _split_key(dotted, extra)
+            fld = extra[section][key] if section in extra else _fields_of(section)[key]
+            _check_range(dotted, fld, _coerce(dotted, fld, value))
     except ConfigError as exc:
         raise ConfigError(f"config file '{config_file}': {exc}") from None
-    return build_config(preset, file_values, [parse_assignment(s) for s in sets or []])
+    return build_config(preset, file_values, [parse_assignment(s) for s in sets or []], plugin_sections)
 
 
 def to_toml(config: Config, comments: bool = True) -> str:
@@ -288,7 +311,9 @@ def to_toml(config: Config, comments: bool = True) -> str:
     for section, keys in config.to_dict().items():
         lines.append(f"[{section}]")
         for key, value in keys.items():
-            doc = f"  # {key_doc(f'{section}.{key}')}" if comments else ""
+            about = f"option of plugin '{section}'" if section in config.plugin_options \
+                else key_doc(f"{section}.{key}")
+            doc = f"  # {about}" if comments else ""
             lines.append(f"{key} = {toml_value(value)}{doc}")
         lines.append("")
     return "\n".join(lines)

@@ -213,7 +213,7 @@ class Runner:
             kwargs = {name: self._output(self._made_by[name], name) for name in stage.reads}
             kwargs.update({kind: impl.obj for kind, impl in self.plan.implementations[stage.name].items()})
             context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home),
-                       "events": self.plugins.call}
+                       "events": lambda hook, **figures: self.plugins.call(hook, config=self.config, **figures)}
             kwargs.update({name: context[name] for name in stage.context})
             self.plugins.call("before_stage_run", stage=stage.name, key=key, config=self.config)
             started = time.perf_counter()

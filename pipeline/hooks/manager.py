@@ -7,6 +7,7 @@ are merged from the registration hooks, refusing duplicate names.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import importlib.metadata
@@ -103,6 +104,8 @@ class Plugins:
     infos: dict[str, PluginInfo]
     registries: dict[str, dict[str, Implementation]] = field(default_factory=dict)
     trace: Callable[[str], None] | None = None
+    #: Config sections declared by plugins: plugin name -> {key: default}.
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def call(self, hook_name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook on every plugin, naming the plugin that raises.
@@ -283,7 +286,38 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
         raise PluginError(_unknown_hooks(pm, exc.plugin)) from None
     plugins = Plugins(pm, infos, trace=trace)
     plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
+    plugins.sections = _build_sections(pm)
     return plugins
+
+
+#: Types a plugin option's default may have (TOML's).
+_OPTION_TYPES = (bool, int, float, str, list, dict)
+
+
+def _build_sections(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
+    """``{plugin name: {key: default}}`` from ``pipeline_register_options``."""
+    from pipeline.config import Config
+
+    built_in = {f.name for f in dataclasses.fields(Config)}
+    sections: dict[str, dict[str, Any]] = {}
+    for impl in pm.hook.pipeline_register_options.get_hookimpls():
+        name = impl.plugin_name
+        try:
+            declared = impl.function()
+        except Exception as exc:  # foreign code: report it by plugin name
+            raise PluginError(f"plugin '{name}' raised in pipeline_register_options(): "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(declared, Mapping) or not all(isinstance(k, str) and k for k in declared):
+            raise PluginError(f"plugin '{name}': pipeline_register_options() must return a dict of "
+                              f"option name -> default")
+        if name in built_in:
+            raise PluginError(f"plugin '{name}': its option section would shadow the built-in section '{name}'")
+        for key, default in declared.items():
+            if not isinstance(default, _OPTION_TYPES):
+                raise PluginError(f"plugin '{name}': option '{key}' has a default of type "
+                                  f"{type(default).__name__}; use bool, int, float, str, list or dict")
+        sections[name] = dict(declared)
+    return sections
 
 
 def _check_blocked(blocked: list[str], extra: list[str]) -> None:

@@ -120,6 +120,26 @@ def pipeline_register_data_sources() -> Mapping[str, Any]:
     """
 
 
+@hookspec
+def pipeline_register_options() -> Mapping[str, Any]:
+    """Declare the plugin's own config section, named after the plugin, with defaults and types.
+
+    Called once, when plugins are loaded, before the configuration is read.
+    The section ``[PLUGIN_NAME]`` (the entry-point name) then takes these keys,
+    in the config file and as ``--set PLUGIN_NAME.KEY=VALUE``; each value is
+    validated against its default's type like a built-in key, ``config``
+    prints the section, and its values are part of the cache key of every stage
+    that uses one of the plugin's implementations. The values reach the
+    plugin's code through ``config.get("PLUGIN_NAME.KEY")`` (or
+    ``config.plugin_options[PLUGIN_NAME]``) in the lifecycle hooks.
+
+    Returns
+    -------
+    dict of str to object
+        ``{key: default}``; defaults are bool, int, float, str, list or dict.
+    """
+
+
 # -- lifecycle hooks -----------------------------------------------------------
 
 @hookspec
@@ -176,7 +196,7 @@ def before_stage_run(stage: str, key: str, config: Config) -> None:
 
 
 @hookspec
-def before_epoch(epoch: int, epochs: int, lr: float) -> None:
+def before_epoch(epoch: int, epochs: int, lr: float, config: Config) -> None:
     """Called while ``train`` runs, before each epoch (not when train comes from the cache).
 
     Observes only: the training results must not depend on it, so it is in no
@@ -190,12 +210,14 @@ def before_epoch(epoch: int, epochs: int, lr: float) -> None:
         ``train.epochs``.
     lr : float
         The learning rate of the epoch's first step.
+    config : Config
+        The effective configuration (a plugin's own section included).
     """
 
 
 @hookspec
 def after_epoch(epoch: int, epochs: int, lr: float, loss: float, acc: float,
-                val_loss: float | None, val_acc: float | None) -> None:
+                val_loss: float | None, val_acc: float | None, config: Config) -> None:
     """Called while ``train`` runs, after each epoch, with its figures (a live logger's hook).
 
     Observes only (in no cache key); an exception stops the run naming the plugin.
@@ -210,6 +232,8 @@ def after_epoch(epoch: int, epochs: int, lr: float, loss: float, acc: float,
         Mean cross-entropy and accuracy over the epoch's mini-batches.
     val_loss, val_acc : float or None
         On the validation rows after the epoch; None without validation rows.
+    config : Config
+        The effective configuration (a plugin's own section included).
     """
 
 

@@ -116,7 +116,7 @@ def test_worked_example_implements_every_hook(demo):
     implemented = {name for name in vars(pipeline_demo) if name in _specs()}
     missing = set(_specs()) - implemented - {"before_pipeline_run", "before_stage_run", "on_stage_error",
                                               "on_pipeline_error", "after_stage_run", "before_epoch"}
-    assert missing == set()       # every registration hook and both kinds of live logging
+    assert missing == set()       # every registration hook, options, and both kinds of logging
 
 
 def test_worked_example_source_and_epoch_log(demo, cli, tmp_path, monkeypatch):
@@ -124,8 +124,7 @@ def test_worked_example_source_and_epoch_log(demo, cli, tmp_path, monkeypatch):
     labels = np.repeat([0, 1, 2], 30)
     pixels = rng.uniform(0, 40, (90, 16)) + 80 * (labels[:, None] == np.arange(16)[None, :] % 3)
     np.savetxt(tmp_path / "tiny.csv", np.column_stack([labels, pixels]), delimiter=",", fmt="%.2f")
-    monkeypatch.setenv("PIPELINE_DEMO_EPOCH_LOG", str(tmp_path / "epochs.csv"))
-    result = cli("run", "-q", "--set", f"data.source=csv:{tmp_path / 'tiny.csv'}", "--set", "split.scheme=random",
+    result = cli("run", "-q", "--set", f"demo.epoch_log={tmp_path / 'epochs.csv'}", "--set", f"data.source=csv:{tmp_path / 'tiny.csv'}", "--set", "split.scheme=random",
                  "--set", "train.epochs=4", "--set", "model.hidden=[8]", "--set", "train.batch_size=16",
                  "--set", "train.schedule=warmup_cosine", "--set", "train.schedule_options={warmup = 2}",
                  "--out", "out")
@@ -136,6 +135,10 @@ def test_worked_example_source_and_epoch_log(demo, cli, tmp_path, monkeypatch):
     assert [r[0] for r in rows] == ["1", "2", "3", "4"] and all(r[1] == "4" for r in rows)
     lrs = [float(r[2]) for r in rows]
     assert lrs == pytest.approx([0.2 / 3, 0.2 * 2 / 3, 0.2, 0.1], rel=1e-5)   # momentum's 0.2, warm-up of 2
+    shown = cli("config", "--set", "demo.epoch_log=e.csv")
+    assert '[demo]\nepoch_log = "e.csv"  # option of plugin \'demo\'' in shown.out
+    bad = cli("run", "-q", "--set", "demo.epoch_log=3")
+    assert bad.code == 2 and "demo.epoch_log must be str" in bad.err
 
 
 def test_every_conformance_function_is_documented():

@@ -80,6 +80,11 @@ def after_epoch(epoch, epochs, lr, loss, acc, val_loss, val_acc):
 
 
 @hookimpl
+def pipeline_register_options():
+    return {"note": "", "level": 1}
+
+
+@hookimpl
 def before_epoch(epoch, epochs, lr):
     if os.environ.get("EPOCH_LOG"):
         with open(os.environ["EPOCH_LOG"], "a") as f:
@@ -183,3 +188,25 @@ def test_the_optimizer_recommends_the_lr_when_none_is_set(cli, fast_sets, sets, 
     train_key = next(s["key"] for s in record["stages"] if s["name"] == "train")
     history = Cache(Path(record["cache_dir"])).find("train", train_key).load("history")
     assert history["lr"] == [value] * 3
+
+
+def test_a_plugin_section_is_validated_printed_and_keys_the_stages_using_the_plugin(hookpkg, cli, fast_sets):
+    ramp = [*fast_sets, "--set", "train.schedule=ramp", "--set", "train.lr=0.05"]
+    first = _run(cli, *ramp, out="a")
+    assert first["config"]["hookpkg"] == {"note": "", "level": 1}
+    again = _run(cli, *ramp, "--set", "hookpkg.level=2", out="b")
+    assert _statuses(again)["train"] == "ran" and _statuses(again)["init"] == "cached"
+    status = cli("status", *ramp, "--set", "hookpkg.level=3")
+    assert "plugin schedule: options.level 2 -> 3" in " ".join(status.out.split())
+    # a run that uses none of the plugin's implementations does not depend on its section
+    plain = _run(cli, *fast_sets, out="c")
+    assert _statuses(_run(cli, *fast_sets, "--set", "hookpkg.level=5", out="d"))["train"] == "cached"
+    assert plain["config"]["hookpkg"]["level"] == 1
+    shown = cli("config", "--set", "hookpkg.note=hi")
+    assert '[hookpkg]\nnote = "hi"  # option of plugin \'hookpkg\'\nlevel = 1' in shown.out
+    for bad, fragment in (("hookpkg.level=high", "hookpkg.level must be int"),
+                          ("hookpkg.levle=2", "did you mean 'hookpkg.level'")):
+        result = cli("run", "-q", *fast_sets, "--set", bad)
+        assert result.code == 2 and fragment in result.err
+    blocked = cli("run", "-q", *fast_sets, "--set", "hookpkg.level=2", "-p", "no:hookpkg")
+    assert blocked.code == 2 and "unknown config section 'hookpkg'" in blocked.err
