@@ -67,10 +67,10 @@ def enforce(implementations: Mapping[str, Implementation], config: Any, root: Pa
         A check failed: names the implementation, the check, expected and measured.
     """
     from pipeline.cache.atomic import atomic_write
-    from pipeline.hooks.check import check_implementation, options_for
+    from pipeline.hooks.check import CHECKS, check_implementation, options_for
 
     for impl in implementations.values():
-        if impl.plugin.builtin:
+        if impl.plugin.builtin or impl.kind not in CHECKS or impl.obj is None:  # nothing to check
             continue
         options = options_for(impl, config)
         marker = Path(root) / "contracts" / f"{impl.kind}-{contract_key(impl, options)}.json"
