@@ -235,19 +235,15 @@ class Reach:
 
     def module(self, name: str) -> None:
         """Hash a module of the distribution as a whole: its source and the source of the
-        distribution's modules it imports (without importing them), and, once imported,
-        the values of its names."""
+        distribution's modules it imports (read without importing). Not its runtime values:
+        whether a module is imported yet, or what its caches hold, differs between processes
+        (a sweep's workers must compute the keys the client computes)."""
         if name in self.modules:
             return
         if name.split(".")[0] not in self.scope:
             self.add(f"module {name}", f"external ({_version_of(name)})")
             return
         self.modules.add(name)
-        loaded = sys.modules.get(name)
-        if loaded is not None:
-            for attr, v in sorted(vars(loaded).items()):
-                if not attr.startswith("__"):
-                    self.add(f"{name}:{attr}", self.value(v))
 
 
 def _filled(cell: types.CellType) -> bool:
