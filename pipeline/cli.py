@@ -145,11 +145,14 @@ class Session:
         self.args = args
         self.console = Console(quiet=args.quiet)
         self.err = Console(stderr=True)
+        self._plugins: Any = None
 
     def config(self) -> Any:
         from pipeline.config import load_config
 
-        return load_config(self.args.config, self.args.preset, self.args.sets)
+        # plugins may declare config sections of their own
+        return load_config(self.args.config, self.args.preset, self.args.sets,
+                           plugin_sections=self.plugins().sections)
 
     def cache(self) -> Any:
         from pipeline.cache.store import Cache, default_cache_dir
@@ -157,6 +160,12 @@ class Session:
         return Cache(Path(self.args.cache_dir) if self.args.cache_dir else default_cache_dir())
 
     def plugins(self) -> Any:
+        """The loaded plugins (loaded once per command)."""
+        if self._plugins is None:
+            self._plugins = self._load_plugins()
+        return self._plugins
+
+    def _load_plugins(self) -> Any:
         from rich.markup import escape
 
         from pipeline.errors import ConfigError

@@ -61,12 +61,14 @@ class ModelConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     optimizer: str = _f("momentum", "optimizer plugin (see `pipeline plugins`)")
-    lr: float = _f(0.2, "initial learning rate", check="positive")
+    lr: float | str = _f("auto", 'initial learning rate, or "auto": the optimizer\'s recommended one '
+                         '(adam 0.001; momentum, sgd: 0.2)', check="lr")
     epochs: int = _f(20, "number of passes over the training rows", check="positive")
     batch_size: int | str = _f(128, 'rows per gradient step, or "full" for full-batch gradient descent',
                                check="batch")
     weight_decay: float = _f(5e-4, "L2 penalty on the weights (not the biases)", check="nonnegative")
-    schedule: str = _f("cosine", "learning-rate schedule", choices=("constant", "step", "cosine"))
+    schedule: str = _f("cosine", "learning-rate schedule plugin: constant, step, cosine, ... (see `pipeline plugins`)")
+    schedule_options: dict = _f({}, "extra keyword options for the schedule, e.g. {warmup = 2}")
     step_size: int = _f(10, "step schedule: epochs between two decays", check="positive")
     gamma: float = _f(0.1, "step schedule: factor applied at each decay", check="fraction")
     patience: int = _f(0, "early stopping: epochs without a better val loss before stopping (0 = off)",
@@ -91,16 +93,21 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    #: Sections declared by plugins (``pipeline_register_options``): plugin name -> {key: value}.
+    plugin_options: dict = field(default_factory=dict, metadata={"plugin_sections": True})
 
     def get(self, dotted: str) -> Any:
         """Value of ``"section.key"``."""
         section, key = dotted.split(".", 1)
+        if section in self.plugin_options:
+            return self.plugin_options[section][key]
         return getattr(getattr(self, section), key)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Plain nested dict (lists instead of tuples), as written to run.json."""
-        return {s.name: {k: _plain(v) for k, v in dataclasses.asdict(getattr(self, s.name)).items()}
-                for s in dataclasses.fields(self)}
+        """Plain nested dict (lists instead of tuples), as written to run.json; plugin sections last."""
+        built_in = {s: {k: _plain(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
+                    for s in _section_types()}
+        return built_in | {s: {k: _plain(v) for k, v in keys.items()} for s, keys in self.plugin_options.items()}
 
     def flat(self) -> dict[str, Any]:
         """``{"section.key": value}`` for every key."""
@@ -112,7 +119,8 @@ def _plain(value: Any) -> Any:
 
 
 def _section_types() -> dict[str, type]:
-    return {f.name: f.type if isinstance(f.type, type) else globals()[f.type] for f in dataclasses.fields(Config)}
+    return {f.name: f.type if isinstance(f.type, type) else globals()[f.type] for f in dataclasses.fields(Config)
+            if not f.metadata.get("plugin_sections")}
 
 
 def _fields_of(section: str) -> dict[str, dataclasses.Field]:
@@ -135,17 +143,19 @@ def _suggest(name: str, valid: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _split_key(dotted: str) -> tuple[str, str]:
-    sections = list(_section_types())
+def _split_key(dotted: str, extra: dict[str, dict[str, dataclasses.Field]] | None = None) -> tuple[str, str]:
+    extra = extra or {}
+    sections = [*_section_types(), *extra]
     if "." not in dotted:
         raise ConfigError(f"config key '{dotted}' must look like section.key; sections: {', '.join(sections)}")
     section, key = dotted.split(".", 1)
     if section not in sections:
         raise ConfigError(f"unknown config section '{section}'{_suggest(section, sections)}; "
                           f"valid sections: {', '.join(sections)}")
-    keys = list(_fields_of(section))
+    keys = list(extra[section] if section in extra else _fields_of(section))
     if key not in keys:
-        raise ConfigError(f"unknown config key '{dotted}'{_suggest(dotted, all_keys())}; "
+        valid = all_keys() + [f"{s}.{k}" for s, fields in extra.items() for k in fields]
+        raise ConfigError(f"unknown config key '{dotted}'{_suggest(dotted, valid)}; "
                           f"valid keys in [{section}]: {', '.join(keys)}")
     return section, key
 
@@ -158,6 +168,10 @@ def _coerce(dotted: str, fld: dataclasses.Field, value: Any) -> Any:
     """Check the type of one value and convert it to the field's Python type."""
     default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
     check = fld.metadata["check"]
+    if check == "lr":
+        if value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return value if value == "auto" else float(value)
+        raise ConfigError(f'{dotted} must be float (like 0.2) or "auto", got {_type_name(value)}')
     if check == "batch":
         if value == "full" or (isinstance(value, int) and not isinstance(value, bool)):
             return value
@@ -188,6 +202,7 @@ _RANGES = {
     "nonnegative": (lambda v: v >= 0, "0 or more"),
     "fraction": (lambda v: 0 < v < 1, "strictly between 0 and 1"),
     "batch": (lambda v: v == "full" or v > 0, 'a positive integer or "full"'),
+    "lr": (lambda v: v == "auto" or v > 0, 'greater than 0 (or "auto")'),
     "widths": (lambda v: all(w > 0 for w in v), "a list of positive integers"),
 }
 
@@ -206,10 +221,17 @@ def _check_range(dotted: str, fld: dataclasses.Field, value: Any) -> None:
             raise ConfigError(f"{dotted} must be {words}, got {_plain(value)!r}")
 
 
+def _plugin_fields(plugin_sections: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, dataclasses.Field]]:
+    """Fields (default, type, doc) of the sections plugins declared."""
+    return {section: {key: _f(default, f"option of plugin '{section}'") for key, default in keys.items()}
+            for section, keys in (plugin_sections or {}).items()}
+
+
 def build_config(
     preset: str | None = None,
     file_values: dict[str, Any] | None = None,
     overrides: list[tuple[str, Any]] | None = None,
+    plugin_sections: dict[str, dict[str, Any]] | None = None,
 ) -> Config:
     """Merge defaults, a preset, a config file and ``--set`` overrides, then validate.
 
@@ -221,7 +243,11 @@ def build_config(
         ``{"section.key": value}`` from :func:`read_toml`.
     overrides : list of (str, object)
         ``--set`` assignments in command-line order.
+    plugin_sections : dict, optional
+        Sections declared by plugins: ``{plugin name: {key: default}}``; their keys are
+        validated against the defaults' types like the built-in ones.
     """
+    extra = _plugin_fields(plugin_sections)
     layers: list[tuple[str, Any]] = []
     if preset is not None:
         if preset not in PRESETS:
@@ -230,18 +256,20 @@ def build_config(
         layers += list(PRESETS[preset].settings.items())
     layers += list((file_values or {}).items())
     layers += list(overrides or [])
-    values: dict[str, dict[str, Any]] = {s: {} for s in _section_types()}
+    values: dict[str, dict[str, Any]] = {s: {} for s in [*_section_types(), *extra]}
     for dotted, value in layers:
-        section, key = _split_key(dotted)
-        fld = _fields_of(section)[key]
+        section, key = _split_key(dotted, extra)
+        fld = extra[section][key] if section in extra else _fields_of(section)[key]
         value = _coerce(dotted, fld, value)
         _check_range(dotted, fld, value)
         values[section][key] = value
-    return Config(**{s: cls(**values[s]) for s, cls in _section_types().items()})
+    options = {s: {**dict(plugin_sections[s]), **values[s]} for s in extra}
+    return Config(**{s: cls(**values[s]) for s, cls in _section_types().items()}, plugin_options=options)
 
 
 def load_config(config_file: str | Path | None = None, preset: str | None = None,
-                sets: list[str] | None = None, cwd: Path | None = None) -> Config:
+                sets: list[str] | None = None, cwd: Path | None = None,
+                plugin_sections: dict[str, dict[str, Any]] | None = None) -> Config:
     """Build the effective config as the CLI does.
 
     ``config_file`` defaults to ``pipeline.toml`` in ``cwd`` when that file exists.
@@ -252,13 +280,15 @@ def load_config(config_file: str | Path | None = None, preset: str | None = None
     file_values = read_toml(Path(config_file)) if config_file is not None else {}
     # a [sweep] table says what `sweep` varies; a single run uses the file's other values
     file_values = {k: v for k, v in file_values.items() if not k.startswith("sweep.")}
+    extra = _plugin_fields(plugin_sections)
     try:  # a mistake in the file names the file
         for dotted, value in file_values.items():
-            section, key = _split_key(dotted)
-            _check_range(dotted, _fields_of(section)[key], _coerce(dotted, _fields_of(section)[key], value))
+            section, key = _split_key(dotted, extra)
+            fld = extra[section][key] if section in extra else _fields_of(section)[key]
+            _check_range(dotted, fld, _coerce(dotted, fld, value))
     except ConfigError as exc:
         raise ConfigError(f"config file '{config_file}': {exc}") from None
-    return build_config(preset, file_values, [parse_assignment(s) for s in sets or []])
+    return build_config(preset, file_values, [parse_assignment(s) for s in sets or []], plugin_sections)
 
 
 def to_toml(config: Config, comments: bool = True) -> str:
@@ -267,7 +297,9 @@ def to_toml(config: Config, comments: bool = True) -> str:
     for section, keys in config.to_dict().items():
         lines.append(f"[{section}]")
         for key, value in keys.items():
-            doc = f"  # {key_doc(f'{section}.{key}')}" if comments else ""
+            about = f"option of plugin '{section}'" if section in config.plugin_options \
+                else key_doc(f"{section}.{key}")
+            doc = f"  # {about}" if comments else ""
             lines.append(f"{key} = {toml_value(value)}{doc}")
         lines.append("")
     return "\n".join(lines)

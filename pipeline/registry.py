@@ -36,8 +36,9 @@ class Stage:
         implementation is passed to ``run`` as a keyword argument named by kind.
     context : tuple of str
         Keywords the runner supplies that cannot change the outputs:
-        ``"progress"`` (a :class:`pipeline.api.Progress`) and ``"data_home"``
-        (a directory for downloads, inside the cache dir).
+        ``"progress"`` (a :class:`pipeline.api.Progress`), ``"data_home"``
+        (a directory for downloads, inside the cache dir) and ``"events"``
+        (``events(hook_name, **kwargs)`` calls an observe-only lifecycle hook).
     libraries : tuple of str
         Optional modules (named as their distribution) whose version, or absence, changes
         the outputs; part of the cache key (numpy's and scikit-learn's always are).
@@ -60,7 +61,8 @@ class Stage:
 #: The pipeline, in execution order.
 STAGES: tuple[Stage, ...] = (
     Stage("fetch", "stages.fetch", ("data",), (),
-          ("x_raw", "y_raw", "x_raw_test", "y_raw_test", "dataset"), context=("progress", "data_home")),
+          ("x_raw", "y_raw", "x_raw_test", "y_raw_test", "dataset"), plugins={"source": "data.source"},
+          context=("progress", "data_home")),
     Stage("normalize", "stages.normalize", ("normalize",), ("x_raw", "dataset"), ("preprocessing",)),
     Stage("encode", "stages.encode", (), ("y_raw", "y_raw_test"),
           ("y_all", "y_all_test", "classes")),
@@ -69,8 +71,9 @@ STAGES: tuple[Stage, ...] = (
           ("params0",), plugins={"initializer": "model.init"}),
     Stage("train", "stages.train", ("train",),
           ("params0", "x_raw", "x_raw_test", "y_all", "y_all_test", "preprocessing", "train_rows", "val_rows"),
-          ("params", "history"), plugins={"activation": "model.activation", "optimizer": "train.optimizer"},
-          context=("progress",)),
+          ("params", "history"), plugins={"activation": "model.activation", "optimizer": "train.optimizer",
+                                          "schedule": "train.schedule"},
+          context=("progress", "events")),
     Stage("evaluate", "stages.evaluate", ("evaluate",),
           ("params", "x_raw", "x_raw_test", "y_all", "y_all_test", "preprocessing", "val_rows", "test_rows",
            "classes"),

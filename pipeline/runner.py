@@ -14,13 +14,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache.recheck import mismatch
 from pipeline.cache.store import Cache, CorruptEntry, Entry, atomic_write, sweep
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
+from pipeline.hooks.contracts import enforce as enforce_contracts
 from pipeline.hooks.guards import check_outputs, probe_plugins
+from pipeline.hooks.rates import lr_choice
 from pipeline.cache.keys import Plan, plan, stage_config
 from pipeline.hooks.manager import Plugins
-from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, validate
+from pipeline.registry import STAGES, Selection, Stage, get_stage, producers, upstream, validate
 from pipeline.ui.base import Display, StageResult
 
 
@@ -45,6 +48,8 @@ class Runner:
     plugins: Plugins
     display: Display = field(default_factory=Display)
     stages: tuple[Stage, ...] = STAGES
+    #: Run the conformance checks on third-party plugins before first use (pipeline.hooks.contracts).
+    check_contracts: bool = True
 
     def __post_init__(self) -> None:
         validate(self.stages)
@@ -54,13 +59,16 @@ class Runner:
         self._probed: set[str] = set()
         self._forced: set[str] = set()
         self._reused: dict[str, int | None] = {}  # stage -> pid of the run whose result it waited for
+        self.mismatches: list[dict[str, Any]] = []   # recomputed entries that differ from the old ones
+        self._differs: set[str] = set()
         self.plan: Plan | None = None
 
     def make_plan(self) -> Plan:
         """Every stage's key for this config (cheap: stats files, hashes small things)."""
         from pipeline.data.sources import source_identity
 
-        identity = source_identity(self.config.data.source, self.cache.data_home)
+        sources = {scheme: impl.obj for scheme, impl in self.plugins.registries["source"].items()}
+        identity = source_identity(self.config.data.source, self.cache.data_home, sources)
         return plan(self.config, self.plugins, identity, self.stages)
 
     def run(self, selection: Selection = Selection(), out_dir: Path | None = None) -> dict[str, Any]:
@@ -80,6 +88,9 @@ class Runner:
     def _run(self, selection: Selection, out_dir: Path | None) -> dict[str, Any]:
         visit, self._forced = selection.resolve(self.stages)
         self.plan = self.make_plan()
+        self._lr = lr_choice(self.config, self.plan.implementations) if "train" in visit else None
+        if self._lr and self._lr["why"] != "train.lr":
+            self.display.note(f"learning rate {self._lr['value']:g}: {self._lr['why']}")
         if selection.only:
             missing = [n for n in visit[:-1] if not self.cache.has(n, self.plan.keys[n])]
             if missing:
@@ -111,6 +122,9 @@ class Runner:
         """Call the stage's plugins once on tiny inputs (see :mod:`pipeline.hooks.guards`), before computing it."""
         if stage.name not in self._probed:
             probe_plugins(stage, self.plan.implementations[stage.name], self.config)
+            if self.check_contracts:
+                enforce_contracts(self.plan.implementations[stage.name], self.config, self.cache.root,
+                                  self.display.note)
             self._probed.add(stage.name)
 
     def _notify_error(self, hook: str, exc: BaseException, **kwargs: Any) -> None:
@@ -180,6 +194,7 @@ class Runner:
                               + (f" (pid {pid})" if pid else "") + "…")
 
         with self.cache.lock(stage.name, key, on_wait=waiting):
+            previous = self.cache.lookup(stage.name, key)  # its record survives damage to its files
             if stage.name not in self._forced:
                 try:
                     entry = self._hit(stage, deep=failed is not None)
@@ -197,7 +212,8 @@ class Runner:
             self.display.stage_started(stage.name, self._why(stage))
             kwargs = {name: self._output(self._made_by[name], name) for name in stage.reads}
             kwargs.update({kind: impl.obj for kind, impl in self.plan.implementations[stage.name].items()})
-            context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home)}
+            context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home),
+                       "events": lambda hook, **figures: self.plugins.call(hook, config=self.config, **figures)}
             kwargs.update({name: context[name] for name in stage.context})
             self.plugins.call("before_stage_run", stage=stage.name, key=key, config=self.config)
             started = time.perf_counter()
@@ -210,8 +226,18 @@ class Runner:
             seconds = time.perf_counter() - started
             del kwargs
             entry = self.cache.store(stage.name, key, self.plan.inputs[stage.name], outputs, seconds)
+            if previous is not None and (found := mismatch(stage.name, key, previous, entry)):
+                self._report_mismatch(stage, found)
         self._forced.discard(stage.name)  # recomputed once; later reads use this entry
         return entry, "ran"
+
+    def _report_mismatch(self, stage: Stage, found: dict[str, Any]) -> None:
+        """Warn once, for the first stage that differs; its downstream stages differ because of it."""
+        self._differs.add(stage.name)
+        if self._differs & set(upstream(stage, self.stages)):
+            return
+        self.display.warn(found.pop("message"))
+        self.mismatches.append(found)
 
     def _output(self, stage_name: str, name: str) -> Any:
         """Load one output of a visited stage; a damaged entry is reported and recomputed."""
@@ -257,6 +283,8 @@ class Runner:
             "metrics": {k: metrics.get(k) for k in headline if k in metrics},
             "data": dict(dataset),
             "config": self.config.to_dict(),
+            "recomputed_differently": self.mismatches,
+            "lr": self._lr,
             "cache_dir": str(self.cache.root),
             "out_dir": str(out_dir) if out_dir is not None else None,
         }

@@ -31,6 +31,9 @@ class SGD:
         Arrays updated in place by :meth:`step`.
     """
 
+    #: Used when ``train.lr`` is "auto".
+    default_lr = 0.2
+
     def __init__(self, params: list[np.ndarray]) -> None:
         from pipeline.nn import packing       # here: a cached run registers plugins without the network code
 
@@ -63,6 +66,9 @@ class Momentum:
     nesterov : bool
         Use Nesterov's accelerated gradient.
     """
+
+    #: Used when ``train.lr`` is "auto": tuned for the default MLP on MNIST with the cosine schedule.
+    default_lr = 0.2
 
     def __init__(self, params: list[np.ndarray], momentum: float = 0.9, nesterov: bool = False) -> None:
         self.params = params
@@ -109,6 +115,9 @@ class Adam:
     eps : float
         Added to ``sqrt(v)`` to avoid dividing by zero.
     """
+
+    #: Used when ``train.lr`` is "auto" (Kingma & Ba's recommendation).
+    default_lr = 1e-3
 
     def __init__(self, params: list[np.ndarray], beta1: float = 0.9, beta2: float = 0.999,
                  eps: float = 1e-8) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.api import SILENT, Progress
-from pipeline.data.sources import load_source
+from pipeline.data.sources import Source, load_source
 
 
-def run(cfg, *, progress: Progress = SILENT, data_home: str | Path | None = None) -> dict:
+def run(cfg, *, source: Source | None = None, progress: Progress = SILENT,
+        data_home: str | Path | None = None) -> dict:
     """Load the training rows, the source's own test rows if any, and a description.
 
     Parameters
@@ -22,6 +23,9 @@ def run(cfg, *, progress: Progress = SILENT, data_home: str | Path | None = None
         Reads ``cfg.data.source``: ``auto``, ``openml:NAME``, ``idx:DIR``, ``npz:FILE`` or ``digits``.
     progress : Progress
         Receives the download progress and the ``auto`` fallback warning.
+    source : Source, optional
+        The registered source of ``cfg.data.source``'s scheme (built-in or a plugin's);
+        default: the built-in table.
     data_home : str or Path or None
         scikit-learn's download cache (``None``: its default, ``~/scikit_learn_data``).
 
@@ -45,7 +49,8 @@ def run(cfg, *, progress: Progress = SILENT, data_home: str | Path | None = None
     DataError
         Missing, unreachable, corrupt or inconsistent data.
     """
-    data = load_source(cfg.data.source, data_home=data_home, progress=progress)
+    table = None if source is None else {cfg.data.source.partition(":")[0].strip().lower(): source}
+    data = load_source(cfg.data.source, data_home=data_home, progress=progress, sources=table)
     dataset = {
         "source": data.source,
         "requested": cfg.data.source,

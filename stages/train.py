@@ -8,8 +8,10 @@ on the BLAS thread count (docs/design.md, "Determinism"). Training runs on one B
 first layer's two products of a large batch (:func:`blas_threads`) run on every thread allowed,
 and those of a mini-batch on one or two, whichever :mod:`pipeline.nn.blas` measures faster.
 
-The learning-rate schedule is applied per epoch: epoch ``e`` (0-based) uses
-``lr * factor(e)``. The loss and accuracy of an epoch are accumulated over
+The learning rate comes from a schedule plugin (:mod:`pipeline.hooks.rates`): epoch ``e``
+(0-based) uses ``schedule(e, epochs, lr, **options)``, or, for a ``per_step`` schedule, step
+``i`` of it uses ``schedule(e + i / steps, ...)``; ``lr`` is ``train.lr``, or the optimizer's
+recommended rate when ``train.lr`` is ``"auto"``. The loss and accuracy of an epoch are accumulated over
 its mini-batches (each measured just before that batch's update); the loss
 is the cross-entropy, without the L2 penalty, so it compares with
 ``val_loss``.
@@ -25,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.api import SILENT, Activation, Progress
 from pipeline.errors import TrainingError
+from pipeline.hooks import rates
 from pipeline.nn import blas, network, packing
 from pipeline.nn.epochs import Epochs, Scorer
 from pipeline.nn.inputs import Rows, labels
@@ -40,19 +43,6 @@ MULTITHREAD_PRODUCT = 1 << 27
 #: Rows per forward pass when measuring the validation loss (memory only), unless the thread
 #: tuner can share its threads with chunks of the training batch's shape (:func:`_scorer`).
 EVAL_BATCH = 4096
-
-#: Schedule name -> factor of ``train.lr`` for a 0-based epoch.
-SCHEDULES: dict[str, Callable[..., float]] = {
-    "constant": lambda t, epoch: 1.0,
-    "step": lambda t, epoch: t.gamma ** (epoch // t.step_size),
-    "cosine": lambda t, epoch: 0.5 * (1.0 + math.cos(math.pi * epoch / t.epochs)),
-}
-
-
-def learning_rate(t, epoch: int) -> float:
-    """Learning rate of the 0-based ``epoch`` under the ``train`` section ``t``."""
-    return t.lr * SCHEDULES[t.schedule](t, epoch)
-
 
 def blas_threads(params: list[np.ndarray], rows: int) -> int | None:
     """BLAS threads for the first layer of batches of ``rows`` rows: 1 (the tuner may use two),
@@ -70,7 +60,7 @@ def _scorer(params, activation, x_val: Rows, y_val, rows: int, pace: blas.Tuner 
     return scorer
 
 
-def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict:
+def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress, rate, per_step, events) -> dict:
     """The epoch loop with early stopping; updates ``params`` in place, returns the history."""
     keys = ("epoch", "lr", "loss", "acc", "val_loss", "val_acc")
     history: dict = {k: [] for k in keys} | {"best_epoch": None, "stopped_early": False}
@@ -88,15 +78,20 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
         if threads is None:             # a large batch: its first layer on every allowed thread
             epochs.batches[rows].parallel = blas.share(epochs.batches[rows], allowed)
         validate = _scorer(params, activation, x_val, y_val, rows, pace) if has_val else (lambda: (None, None))
+        steps = 1 if full else -(-n // t.batch_size)
         for epoch in range(1, t.epochs + 1):
-            lr = learning_rate(t, epoch - 1)
+            lr = rate(epoch - 1)
+            events("before_epoch", epoch=epoch, epochs=t.epochs, lr=lr)
+            done = [0]
 
             def update(grads, loss_sum, epoch=epoch, lr=lr):
+                step_lr = rate(epoch - 1 + done[0] / steps) if per_step else lr
+                done[0] += 1
                 if not math.isfinite(loss_sum):
                     raise TrainingError(f"the training loss became {loss_sum} in epoch {epoch} at learning rate "
-                                        f"{lr:g} (train.lr = {t.lr:g}); lower train.lr, "
-                                        f"e.g. --set train.lr={t.lr / 10:g}")
-                optimizer.step(grads, lr)
+                                        f"{step_lr:g} (train.lr = {t.lr}); lower train.lr, "
+                                        f"e.g. --set train.lr={rate(0) / 10:g}")
+                optimizer.step(grads, step_lr)
 
             loss_sum, correct = epochs.run(None if full else rng.permutation(n), update, pace)
             loss, acc = loss_sum / n, correct / n
@@ -104,6 +99,8 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
             for key, value in zip(keys, (epoch, lr, loss, acc, val_loss, val_acc)):
                 history[key].append(value)
             progress.update("train", epoch, t.epochs, loss=loss, acc=acc, val_loss=val_loss, val_acc=val_acc)
+            events("after_epoch", epoch=epoch, epochs=t.epochs, lr=lr, loss=loss, acc=acc, val_loss=val_loss,
+                   val_acc=val_acc)
             if val_loss is not None and val_loss < best_loss:
                 best_loss, history["best_epoch"] = val_loss, epoch
                 best_params = [p.copy() for p in params] if t.patience else None
@@ -119,11 +116,13 @@ def _fit(t, params, x, y, x_val, y_val, activation, optimizer, progress) -> dict
 def run(cfg, *, params0: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.ndarray | None,
         y_all: np.ndarray, y_all_test: np.ndarray | None, preprocessing: dict, train_rows: np.ndarray,
         val_rows: np.ndarray | None, activation: Activation, optimizer: Callable,
-        progress: Progress = SILENT) -> dict:
+        schedule: Callable | None = None, progress: Progress = SILENT,
+        events: Callable[..., None] = lambda hook, **figures: None) -> dict:
     """Train the network from ``params0``.
 
-    Reads the ``train`` section: ``lr``, ``epochs``, ``batch_size`` (int or
-    ``"full"``), ``weight_decay``, ``schedule`` (+ ``step_size``, ``gamma``),
+    Reads the ``train`` section: ``lr`` (a number, or ``"auto"``: the
+    optimizer factory's ``default_lr``, else 0.2), ``epochs``, ``batch_size`` (int or
+    ``"full"``), ``weight_decay``, ``schedule`` (+ ``schedule_options``, ``step_size``, ``gamma``),
     ``patience`` (0 = no early stopping; otherwise stop after ``patience``
     epochs without a lower validation loss and return the best epoch's
     weights), ``seed`` (batch order) and ``optimizer_options``.
@@ -148,8 +147,14 @@ def run(cfg, *, params0: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.nda
         Hidden-layer activation.
     optimizer : callable
         Factory ``optimizer(params, **cfg.train.optimizer_options)``.
+    schedule : callable, optional
+        ``schedule(epoch, epochs, lr, **options) -> float`` (see :mod:`pipeline.hooks.rates`);
+        the runner passes the registered ``train.schedule``. Default: the built-in of that name.
     progress : Progress
         Receives ``update("train", epoch, epochs, loss=, acc=, val_loss=, val_acc=)``.
+    events : callable
+        ``events(hook, **figures)`` calls the observe-only ``before_epoch`` and
+        ``after_epoch`` hooks; it must not change the results.
 
     Returns
     -------
@@ -165,7 +170,13 @@ def run(cfg, *, params0: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.nda
     """
     t = cfg.train
     params = packing.pack(params0)  # a copy (inputs may be read-only), in one buffer: fewer calls per update
+    if schedule is None:  # called directly (tests, notebooks): the built-in schedule of that name
+        from plugins.schedules import SCHEDULES
+
+        schedule = SCHEDULES[t.schedule]
     opt = optimizer(params, **t.optimizer_options)
+    lr, _ = rates.base_lr(t, optimizer)
+    rate = rates.rate_function(t, schedule, lr)
     x = Rows([x_raw, x_raw_test], train_rows, preprocessing)
     y = np.ascontiguousarray(labels([y_all, y_all_test], train_rows), dtype=np.float32)
     has_val = val_rows is not None and len(val_rows) > 0
@@ -173,5 +184,6 @@ def run(cfg, *, params0: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.nda
     y_val = labels([y_all, y_all_test], val_rows) if has_val else None
     # NaN/inf is detected and reported as a TrainingError, so numpy's own warnings would only be noise.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        history = _fit(t, params, x, y, x_val, y_val, activation, opt, progress)
+        history = _fit(t, params, x, y, x_val, y_val, activation, opt, progress, rate, rates.per_step(schedule),
+                       events)
     return {"params": params, "history": history}

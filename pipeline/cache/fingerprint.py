@@ -8,10 +8,11 @@ including helpers, not only the function the runner calls. Two cases:
   network math in ``pipeline.nn`` and the readers in ``pipeline.data`` are
   code the stage runs), found with :mod:`ast` without importing anything (so a
   cached run never imports the stages);
-* a plugin implementation (function, class, instance or
-  :class:`~pipeline.api.Activation`): its own source plus the source of the
-  module-level functions and classes of its package it refers to by name, and
-  the values of the simple constants it refers to (``ALPHA = 0.01``).
+* a plugin implementation (function, class, instance, ``functools.partial``
+  or :class:`~pipeline.api.Activation`): everything its code can read inside
+  its distribution, sources and values (:mod:`pipeline.cache.reach`); where
+  that cannot be followed statically, the whole module or the whole
+  distribution's source files.
 """
 
 from __future__ import annotations
@@ -21,13 +22,11 @@ import dataclasses
 import functools
 import hashlib
 import importlib.util
-import inspect
 import types
 from pathlib import Path
 from typing import Any
 
-_SIMPLE = (int, float, str, bool, bytes, type(None))
-
+from pipeline.cache.reach import Reach, distribution_tops, package_files
 
 def _digest(parts: list[str]) -> str:
     h = hashlib.sha256()
@@ -108,50 +107,31 @@ def module_fingerprint(name: str, packages: tuple[str, ...] = ()) -> str:
     return _digest([f"{mod}\n{sources[mod]}" for mod in sorted(sources)])
 
 
-def _top_package(obj: Any) -> str:
-    return (getattr(obj, "__module__", None) or "").split(".")[0]
-
-
-def _referenced_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _referenced_names(const)
-    return names
-
-
-def _source(obj: Any) -> str:
-    try:
-        return inspect.getsource(obj)
-    except (OSError, TypeError):
-        # compiled or dynamically made: fall back to its qualified name
-        return f"<no source: {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}>"
-
-
-def _functions_of(obj: Any) -> list[types.FunctionType]:
-    if isinstance(obj, types.FunctionType):
+def _code_roots(obj: Any) -> list[Any]:
+    """The functions and classes whose packages a plugin object comes from."""
+    if isinstance(obj, functools.partial):
+        return _code_roots(obj.func)
+    if isinstance(obj, (types.FunctionType, type)):
         return [obj]
-    if isinstance(obj, type):
-        return [v for v in vars(obj).values() if isinstance(v, types.FunctionType)]
-    return []
-
-
-def _walk(obj: Any, package: str, seen: dict[int, str]) -> None:
-    """Collect the source of ``obj`` and of what it refers to inside ``package``."""
-    if id(obj) in seen:
-        return
-    seen[id(obj)] = _source(obj)
-    for fn in _functions_of(obj):
-        for name in sorted(_referenced_names(fn.__code__)):
-            value = fn.__globals__.get(name)
-            if isinstance(value, _SIMPLE) and name in fn.__globals__:
-                seen[id(fn) ^ hash(name)] = f"{name} = {value!r}"
-            elif isinstance(value, (types.FunctionType, type)) and _top_package(value) == package:
-                _walk(value, package, seen)
+    if isinstance(obj, types.MethodType):
+        return _code_roots(obj.__func__) + _code_roots(obj.__self__)
+    if dataclasses.is_dataclass(obj):
+        return [type(obj)] + [r for f in dataclasses.fields(obj) for r in _code_roots(getattr(obj, f.name))]
+    return [type(obj)] if callable(obj) or hasattr(obj, "__dict__") else []
 
 
 def object_fingerprint(obj: Any) -> str:
-    """Fingerprint of a plugin implementation's code.
+    """Fingerprint of everything a plugin implementation's code can read.
+
+    The walk (:class:`pipeline.cache.reach.Reach`) follows the code into every
+    top-level package of the distributions the object comes from (and
+    ``pipeline``'s): the source of each function and class reached, and the
+    values it reads: module-level names of any type, class attributes,
+    defaults, closures, ``functools.partial`` arguments, instance attributes,
+    whole modules it refers to. Where the code reads names dynamically
+    (``getattr``, ``eval``, ``importlib``), or holds values that cannot be
+    read back, the whole module or every source file of the distribution is
+    hashed instead.
 
     Parameters
     ----------
@@ -162,23 +142,16 @@ def object_fingerprint(obj: Any) -> str:
     Returns
     -------
     str
-        16 hex digits that change when the code of ``obj``, or of a helper or
-        constant of its own package that it uses, changes.
+        16 hex digits.
     """
-    parts: list[Any] = []
-    if isinstance(obj, functools.partial):
-        parts = [obj.func]
-        extra = repr((obj.args, sorted(obj.keywords.items())))
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        parts = [getattr(obj, f.name) for f in dataclasses.fields(obj)]
-        extra = type(obj).__qualname__
-    elif isinstance(obj, (types.FunctionType, type)):
-        parts, extra = [obj], ""
-    else:
-        parts, extra = [type(obj)], repr(sorted(getattr(obj, "__dict__", {}).items(), key=str))
-    seen: dict[int, str] = {}
-    for part in parts:
-        if callable(part) and not isinstance(part, (types.FunctionType, type)):
-            part = type(part)
-        _walk(part, _top_package(part), seen)
-    return _digest(sorted(seen.values()) + [extra])
+    scope = set(distribution_tops("pipeline"))
+    for root in _code_roots(obj):
+        scope |= distribution_tops((getattr(root, "__module__", None) or "").split(".")[0])
+    walk = Reach(scope)
+    parts = [f"root {walk.value(obj)}"]
+    parts += [f"{label}\n{text}" for label, text in walk.parts]
+    parts += [f"module {name} {module_fingerprint(name, tuple(sorted(scope)))}" for name in walk.modules]
+    for top in sorted(walk.everything):
+        for top_level in sorted(distribution_tops(top)):
+            parts += [f"file {path}\n{path.read_text(encoding='utf-8')}" for path in package_files(top_level)]
+    return _digest(sorted(parts))

@@ -140,7 +140,7 @@ def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
             "stage": stage.name,
             "code": module_fingerprint(stage.module, PROJECT_PACKAGES),
             "config": config_values(stage, config),
-            "plugins": {kind: impl.identity() for kind, impl in impls[stage.name].items()},
+            "plugins": {kind: _identity(impl, config) for kind, impl in impls[stage.name].items()},
             "upstream": {name: keys[name] for name in upstream(stage, stages)},
             "libs": {**libs, **_optional_versions(stage.libraries)} if stage.libraries else libs,
         }
@@ -149,6 +149,12 @@ def plan(config: Config, plugins: Plugins, data_identity: dict[str, Any],
         all_inputs[stage.name] = inputs
         keys[stage.name] = make_key(inputs)
     return Plan(keys, all_inputs, impls)
+
+
+def _identity(impl: Implementation, config: Config) -> dict[str, Any]:
+    """An implementation's identity, with its plugin's own config section when it declared one."""
+    options = config.plugin_options.get(impl.plugin.name)
+    return impl.identity() | ({"options": options} if options is not None else {})
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -32,6 +32,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
                      "an earlier run in DIR is replaced, with a warning naming it")
     run.add_argument("-v", "--verbose", action="store_true",
                      help="also print per-class scores and the confusion matrix")
+    run.add_argument("--skip-plugin-checks", action="store_true",
+                     help="do not run the contract checks of third-party plugins before first use "
+                          "(also PIPELINE_SKIP_PLUGIN_CHECKS=1)")
     return run
 
 
@@ -49,7 +52,10 @@ def run(s: Any) -> int:
     out_dir, latest = out_dir_for(s.args.out)
     if latest is None and (earlier := describe_earlier_run(out_dir)):
         display.warn(f"--out {out_dir}: replacing {earlier}")
-    runner = Runner(config, cache, plugins, display)
+    from pipeline.hooks.contracts import skipped_by_environment
+
+    runner = Runner(config, cache, plugins, display,
+                    check_contracts=not (s.args.skip_plugin_checks or skipped_by_environment()))
     try:
         runner.run(selection, out_dir)
     except BaseException:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,17 +166,22 @@ SOURCES: dict[str, Source] = {
 }
 
 
-def parse_source(source: str) -> tuple[str, Source, str]:
-    """Split ``"idx:DIR"`` into ``("idx", SOURCES["idx"], "DIR")``; a bad string -> ConfigError."""
+def parse_source(source: str, sources: Mapping[str, Source] | None = None) -> tuple[str, Source, str]:
+    """Split ``"idx:DIR"`` into ``("idx", SOURCES["idx"], "DIR")``; a bad string -> ConfigError.
+
+    ``sources`` is the table to look the scheme up in: the plugin registry of
+    sources in a run (the built-in ones plus those of plugins), :data:`SOURCES` by default.
+    """
+    sources = SOURCES if sources is None else sources
     scheme, _, arg = source.partition(":")
-    entry = SOURCES.get(scheme.strip().lower())
+    entry = sources.get(scheme.strip().lower())
     if entry is None or entry.takes_argument != bool(arg.strip()):
-        forms = " | ".join(s.form for s in SOURCES.values())
+        forms = " | ".join(s.form for s in sources.values())
         raise ConfigError(f"data.source '{source}' is not valid; use one of: {forms}")
     return scheme.strip().lower(), entry, arg.strip()
 
 
-def source_identity(source: str, data_home: str | Path | None) -> dict:
+def source_identity(source: str, data_home: str | Path | None, sources: Mapping[str, Source] | None = None) -> dict:
     """What fetch's output depends on, cheaply (``os.stat`` only): part of fetch's cache key.
 
     Returns
@@ -193,11 +198,16 @@ def source_identity(source: str, data_home: str | Path | None) -> dict:
     DataError
         The directory or file of an idx/npz source is missing.
     """
-    scheme, entry, arg = parse_source(source)
+    scheme, entry, arg = parse_source(source, sources)
     return {"source": scheme, **entry.identity(arg, data_home)}
 
 
-def load_source(source: str, data_home: str | Path | None = None, progress: Progress = SILENT) -> RawData:
-    """Load the data set named by ``data.source`` (see :data:`SOURCES`)."""
-    _, entry, arg = parse_source(source)
-    return entry.load(arg, data_home, progress)
+def load_source(source: str, data_home: str | Path | None = None, progress: Progress = SILENT,
+                sources: Mapping[str, Source] | None = None) -> RawData:
+    """Load the data set named by ``data.source`` (see :data:`SOURCES`); a loader must return RawData."""
+    scheme, entry, arg = parse_source(source, sources)
+    data = entry.load(arg, data_home, progress)
+    if not isinstance(data, RawData):
+        raise DataError(f"data source '{scheme}' returned {type(data).__name__}, not a RawData; build it with "
+                        f"pipeline.data.rawdata.assemble")
+    return data

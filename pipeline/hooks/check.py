@@ -9,13 +9,16 @@ can call them one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import functools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pipeline.hooks.conformance import (activation_derivative, activation_large_inputs, activation_pure,
                                   activation_shape_dtype, initializer_deterministic, initializer_scale,
-                                  initializer_shape, optimizer_converges, optimizer_in_place)
+                                  initializer_shape, optimizer_converges, optimizer_in_place,
+                                  optimizer_leaves_grads, optimizer_uses_lr,
+                                  schedule_scales_with_lr, schedule_values)
 from pipeline.errors import PluginError
 from pipeline.hooks.manager import Implementation, Plugins
 
@@ -28,7 +31,9 @@ CHECKS: dict[str, list[tuple[str, Check]]] = {
                    ("derivative", activation_derivative), ("large inputs", activation_large_inputs)],
     "initializer": [("shape & dtype", initializer_shape), ("deterministic", initializer_deterministic),
                     ("scale", initializer_scale)],
-    "optimizer": [("in place", optimizer_in_place), ("converges", optimizer_converges)],
+    "optimizer": [("in place", optimizer_in_place), ("uses lr", optimizer_uses_lr),
+                  ("grads untouched", optimizer_leaves_grads), ("converges", optimizer_converges)],
+    "schedule": [("values", schedule_values), ("scales with lr", schedule_scales_with_lr)],
 }
 
 
@@ -50,9 +55,19 @@ def run_check(check: Check, obj: Any) -> tuple[bool, str]:
         return False, f"raised {type(exc).__name__}: {exc}"
 
 
-def check_implementation(impl: Implementation) -> list[Outcome]:
-    """Every check of ``impl``'s kind, in order."""
-    return [Outcome(impl, label, *run_check(fn, impl.obj)) for label, fn in CHECKS[impl.kind]]
+def check_implementation(impl: Implementation, options: Mapping[str, Any] | None = None) -> list[Outcome]:
+    """Every check of ``impl``'s kind, in order (none for a data source: it needs its argument).
+
+    Parameters
+    ----------
+    impl : Implementation
+        What to check.
+    options : mapping, optional
+        Keyword options the implementation is created with (an optimizer's
+        ``train.optimizer_options``): the checks see ``factory(params, **options)``.
+    """
+    obj = functools.partial(impl.obj, **options) if options else impl.obj
+    return [Outcome(impl, label, *run_check(fn, obj)) for label, fn in CHECKS.get(impl.kind, [])]
 
 
 def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:
@@ -83,7 +98,25 @@ def select(plugins: Plugins, names: Iterable[str]) -> list[Implementation]:
     return [impl for impl in everything if impl.name in names or impl.plugin.name in names]
 
 
-def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
+def options_for(impl: Implementation, config: Any) -> dict[str, Any]:
+    """The options the run creates or calls ``impl`` with (an optimizer's, a schedule's)."""
+    from pipeline.hooks.rates import schedule_options
+
+    if impl.kind == "optimizer":
+        return dict(config.train.optimizer_options)
+    return schedule_options(config.train, impl.obj) if impl.kind == "schedule" else {}
+
+
+def _options(impl: Implementation, names: list[str], config: Any) -> dict[str, Any] | None:
+    """The options ``impl`` is checked with: the config's, for what is named or configured."""
+    if config is None:
+        return None
+    configured = {"optimizer": config.train.optimizer, "schedule": config.train.schedule}.get(impl.kind)
+    wanted = impl.name in names or impl.plugin.name in names if names else impl.name == configured
+    return options_for(impl, config) if wanted else None
+
+
+def run_checks(plugins: Plugins, names: Iterable[str], console: Any, config: Any = None) -> int:
     """Check implementations and print a table of the results (``check-plugins``).
 
     Parameters
@@ -94,6 +127,10 @@ def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
         What to check, as for :func:`select`; empty checks everything.
     console : rich.console.Console
         Where the table goes.
+    config : Config, optional
+        The optimizer and schedule named on the command line (or, when none is,
+        ``train.optimizer`` and ``train.schedule``) are checked with its
+        ``train.optimizer_options`` and ``train.schedule_options``, as a run would use them.
 
     Returns
     -------
@@ -102,7 +139,8 @@ def run_checks(plugins: Plugins, names: Iterable[str], console: Any) -> int:
     """
     from pipeline.ui.blocks import field, heading
 
-    outcomes = [o for impl in select(plugins, names) for o in check_implementation(impl)]
+    names = list(names)
+    outcomes = [o for impl in select(plugins, names) for o in check_implementation(impl, _options(impl, names, config))]
     shown = None
     for o in outcomes:  # one block per implementation: readable at 80 columns
         if shown is not o.impl:

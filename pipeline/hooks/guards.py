@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ConfigError, PluginError, TrainingError
+from pipeline.errors import ConfigError, PipelineError, PluginError, TrainingError
 from pipeline.hooks.manager import Implementation
 from pipeline.registry import Stage
 
@@ -114,9 +114,29 @@ def _probe_onnx_activation(impl: Implementation, config: Any) -> None:
             raise PluginError(f"{_who(impl)}: {exc}") from None
 
 
+def _probe_schedule(impl: Implementation, config: Any) -> None:
+    """The rate of the first and the last epoch: finite, >= 0, options accepted."""
+    from pipeline.hooks import rates
+
+    t = config.train
+    rate = rates.rate_function(t, impl.obj, 0.1)
+    for epoch in (0, t.epochs - 1):
+        try:
+            rate(epoch)
+        except PipelineError:  # options it does not take, a negative rate: said in the config's terms
+            raise
+        except Exception as exc:  # foreign code: name it
+            raise PluginError(f"{_who(impl)} raised in schedule({epoch}, {t.epochs}, lr): "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+
+def _probe_source(impl: Implementation, config: Any) -> None:
+    """Nothing to do: the source's identity was computed for the key, its output is checked by fetch."""
+
+
 #: Plugin kind -> its probe, called as ``probe(implementation, config)``.
 PROBES = {"activation": _probe_activation, "initializer": _probe_initializer, "optimizer": _probe_optimizer,
-          "onnx_activation": _probe_onnx_activation}
+          "onnx_activation": _probe_onnx_activation, "schedule": _probe_schedule, "source": _probe_source}
 
 
 def probe_plugins(stage: Stage, implementations: Mapping[str, Implementation], config: Any) -> None:

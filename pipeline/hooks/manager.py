@@ -7,6 +7,7 @@ are merged from the registration hooks, refusing duplicate names.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import importlib
 import importlib.metadata
@@ -32,13 +33,22 @@ KINDS: dict[str, str] = {
     "initializer": "pipeline_register_initializers",
     "optimizer": "pipeline_register_optimizers",
     "onnx_activation": "pipeline_register_onnx_activations",
+    "schedule": "pipeline_register_schedules",
+    "source": "pipeline_register_data_sources",
 }
 #: Kinds a plugin may leave out: asking for a missing name gives an :data:`ABSENT` implementation.
 OPTIONAL_KINDS = frozenset({"onnx_activation"})
+#: Kinds whose config value is not a plain name: how to find the name in it (``idx:DIR`` -> ``idx``).
+NAME_OF: dict[str, Callable[[str], str]] = {"source": lambda value: value.partition(":")[0].strip().lower()}
 
 
 def _is_activation(obj: Any) -> bool:
     return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "derivative", None))
+
+
+def _is_source(obj: Any) -> bool:
+    return (isinstance(getattr(obj, "form", None), str) and callable(getattr(obj, "load", None))
+            and callable(getattr(obj, "identity", None)))
 
 
 #: What a registered implementation of each kind must look like.
@@ -47,6 +57,8 @@ _SHAPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "initializer": (callable, "a callable initializer(fan_in, fan_out, rng)"),
     "optimizer": (callable, "a callable factory(params, **options) returning an object with step(grads, lr)"),
     "onnx_activation": (callable, "a callable form(x, y) returning ONNX node tuples"),
+    "schedule": (callable, "a callable schedule(epoch, epochs, lr, **options) -> float"),
+    "source": (_is_source, "a pipeline.data.sources.Source(form, takes_argument, load, identity)"),
 }
 
 
@@ -92,6 +104,8 @@ class Plugins:
     infos: dict[str, PluginInfo]
     registries: dict[str, dict[str, Implementation]] = field(default_factory=dict)
     trace: Callable[[str], None] | None = None
+    #: Config sections declared by plugins: plugin name -> {key: default}.
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def call(self, hook_name: str, **kwargs: Any) -> None:
         """Call a lifecycle hook on every plugin, naming the plugin that raises.
@@ -115,14 +129,17 @@ class Plugins:
     def get(self, kind: str, name: str, key: str | None = None) -> Implementation:
         """The implementation of ``kind`` called ``name``; unknown names list the known ones."""
         known = self.registries[kind]
+        value, name = name, NAME_OF.get(kind, str)(name)
         if name not in known and kind in OPTIONAL_KINDS:
             return Implementation(kind, name, None, ABSENT)
         if name not in known:
-            where = f"{key} = '{name}'" if key else f"{kind} '{name}'"
+            where = f"{key} = '{value}'" if key else f"{kind} '{name}'"
             if not known:  # e.g. every plugin providing this kind blocked with -p no:NAME
                 raise PluginError(f"{where}: no {kind} is available at all: no loaded plugin provides one "
                                   f"(blocked with -p no:NAME?); `python -m pipeline plugins` lists what is loaded")
-            raise PluginError(f"{where}: no {kind} of that name; available: {', '.join(sorted(known))} "
+            close = difflib.get_close_matches(name, list(known), 1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise PluginError(f"{where}: no {kind} of that name{hint}; available: {', '.join(sorted(known))} "
                               f"(`python -m pipeline plugins` lists them)")
         return known[name]
 
@@ -269,7 +286,38 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
         raise PluginError(_unknown_hooks(pm, exc.plugin)) from None
     plugins = Plugins(pm, infos, trace=trace)
     plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
+    plugins.sections = _build_sections(pm)
     return plugins
+
+
+#: Types a plugin option's default may have (TOML's).
+_OPTION_TYPES = (bool, int, float, str, list, dict)
+
+
+def _build_sections(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
+    """``{plugin name: {key: default}}`` from ``pipeline_register_options``."""
+    from pipeline.config import Config
+
+    built_in = {f.name for f in dataclasses.fields(Config)}
+    sections: dict[str, dict[str, Any]] = {}
+    for impl in pm.hook.pipeline_register_options.get_hookimpls():
+        name = impl.plugin_name
+        try:
+            declared = impl.function()
+        except Exception as exc:  # foreign code: report it by plugin name
+            raise PluginError(f"plugin '{name}' raised in pipeline_register_options(): "
+                              f"{type(exc).__name__}: {exc}") from exc
+        if not isinstance(declared, Mapping) or not all(isinstance(k, str) and k for k in declared):
+            raise PluginError(f"plugin '{name}': pipeline_register_options() must return a dict of "
+                              f"option name -> default")
+        if name in built_in:
+            raise PluginError(f"plugin '{name}': its option section would shadow the built-in section '{name}'")
+        for key, default in declared.items():
+            if not isinstance(default, _OPTION_TYPES):
+                raise PluginError(f"plugin '{name}': option '{key}' has a default of type "
+                                  f"{type(default).__name__}; use bool, int, float, str, list or dict")
+        sections[name] = dict(declared)
+    return sections
 
 
 def _check_blocked(blocked: list[str], extra: list[str]) -> None:

@@ -1,7 +1,7 @@
 """Every hook a plugin can implement, in one place.
 
 Plugins implement these with ``from pipeline import hookimpl``. Built-in
-activations, initializers and optimizers (the top-level ``plugins`` package)
+activations, initializers, optimizers, schedules and data sources (the top-level ``plugins`` package)
 register through exactly these hooks, like third-party packages, which are
 loaded from the ``pipeline`` entry-point group. ``docs/plugins.md`` documents
 each hook; a test keeps the two in step.
@@ -74,6 +74,72 @@ def pipeline_register_optimizers() -> Mapping[str, Any]:
     """
 
 
+@hookspec
+def pipeline_register_schedules() -> Mapping[str, Any]:
+    """Register learning-rate schedules (``train.schedule``).
+
+    Called once, when the plugin manager builds the schedule registry. Every
+    plugin's result is merged; duplicate names are an error. The built-in
+    ``constant``, ``step`` and ``cosine`` register through this hook.
+
+    Returns
+    -------
+    dict of str to callable
+        ``{name: schedule}`` where ``schedule(epoch, epochs, lr, **options)``
+        returns the learning rate (a finite float >= 0) for the 0-based
+        ``epoch`` of ``epochs``, given the base rate ``lr`` (``train.lr`` or
+        the optimizer's recommended one); ``options`` come from
+        ``train.schedule_options`` (and ``train.step_size``/``train.gamma``
+        when the schedule takes parameters of those names). Called once per
+        epoch with a whole ``epoch``; a schedule with the attribute
+        ``per_step = True`` is called before every step with the fractional
+        epoch ``e + i / steps_per_epoch``. It must depend on nothing else.
+    """
+
+
+@hookspec
+def pipeline_register_data_sources() -> Mapping[str, Any]:
+    """Register data sources: a ``data.source`` scheme mapped to a loader and an identity.
+
+    Called once, when the plugin manager builds the source registry. Every
+    plugin's result is merged; duplicate schemes are an error. The built-in
+    ``auto``, ``openml``, ``idx``, ``npz`` and ``digits`` register through this hook.
+
+    Returns
+    -------
+    dict of str to Source
+        ``{scheme: pipeline.data.sources.Source(form, takes_argument, load, identity)}``.
+        ``form`` is the usage shown in messages (``"csv:FILE"``);
+        ``takes_argument`` whether ``scheme:ARG`` needs the part after the colon;
+        ``load(arg, data_home, progress)`` returns a
+        ``pipeline.data.rawdata.RawData`` (build it with
+        ``pipeline.data.rawdata.assemble``); ``identity(arg, data_home)``
+        returns a small JSON-able dict that changes whenever the data change
+        (files' sizes and mtimes, or a version), cheaply: it is computed on
+        every run and is part of fetch's cache key.
+    """
+
+
+@hookspec
+def pipeline_register_options() -> Mapping[str, Any]:
+    """Declare the plugin's own config section, named after the plugin, with defaults and types.
+
+    Called once, when plugins are loaded, before the configuration is read.
+    The section ``[PLUGIN_NAME]`` (the entry-point name) then takes these keys,
+    in the config file and as ``--set PLUGIN_NAME.KEY=VALUE``; each value is
+    validated against its default's type like a built-in key, ``config``
+    prints the section, and its values are part of the cache key of every stage
+    that uses one of the plugin's implementations. The values reach the
+    plugin's code through ``config.get("PLUGIN_NAME.KEY")`` (or
+    ``config.plugin_options[PLUGIN_NAME]``) in the lifecycle hooks.
+
+    Returns
+    -------
+    dict of str to object
+        ``{key: default}``; defaults are bool, int, float, str, list or dict.
+    """
+
+
 # -- lifecycle hooks -----------------------------------------------------------
 
 @hookspec
@@ -126,6 +192,48 @@ def before_stage_run(stage: str, key: str, config: Config) -> None:
         The stage's cache key for this run.
     config : Config
         The effective configuration.
+    """
+
+
+@hookspec
+def before_epoch(epoch: int, epochs: int, lr: float, config: Config) -> None:
+    """Called while ``train`` runs, before each epoch (not when train comes from the cache).
+
+    Observes only: the training results must not depend on it, so it is in no
+    cache key. An exception stops the run with an error naming the plugin.
+
+    Parameters
+    ----------
+    epoch : int
+        The 1-based epoch about to start.
+    epochs : int
+        ``train.epochs``.
+    lr : float
+        The learning rate of the epoch's first step.
+    config : Config
+        The effective configuration (a plugin's own section included).
+    """
+
+
+@hookspec
+def after_epoch(epoch: int, epochs: int, lr: float, loss: float, acc: float,
+                val_loss: float | None, val_acc: float | None, config: Config) -> None:
+    """Called while ``train`` runs, after each epoch, with its figures (a live logger's hook).
+
+    Observes only (in no cache key); an exception stops the run naming the plugin.
+
+    Parameters
+    ----------
+    epoch, epochs : int
+        The 1-based epoch just finished, and ``train.epochs``.
+    lr : float
+        The learning rate of the epoch's first step.
+    loss, acc : float
+        Mean cross-entropy and accuracy over the epoch's mini-batches.
+    val_loss, val_acc : float or None
+        On the validation rows after the epoch; None without validation rows.
+    config : Config
+        The effective configuration (a plugin's own section included).
     """
 
 

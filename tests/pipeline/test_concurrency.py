@@ -131,14 +131,14 @@ def _computing(cache_dir: Path, stage: str) -> int | None:
 
 def test_a_second_run_says_what_it_waits_for_and_whose_result_it_reused(tmp_path, idx_dir):
     cache_dir = tmp_path / "cache"
-    slow = ("--set", "train.epochs=3000")  # both runs: the same keys, and a train stage that takes a while
+    slow = ("--set", "train.epochs=12000")  # both runs: the same keys, and a train stage that takes a while
     first = start(tmp_path, cache_dir, idx_dir, *slow, "--out", "first")
     deadline = time.monotonic() + 120
     while _computing(cache_dir, "train") is None:
         assert first.poll() is None and time.monotonic() < deadline, "the first run never computed train"
         time.sleep(0.01)
     assert _computing(cache_dir, "train") == first.pid
-    sets = [f"data.source=idx:{idx_dir}", *FAST, "train.epochs=3000"]
+    sets = [f"data.source=idx:{idx_dir}", *FAST, "train.epochs=12000"]
     status = run(cache_dir, ["status", *[a for s in sets for a in ("--set", s)]])
     line = next(line for line in status.stdout.splitlines() if " train " in line)
     assert "computing" in line and f"pid {first.pid}" in line, status.stdout

@@ -59,7 +59,6 @@ def test_set_list_becomes_tuple_and_full_batch_allowed():
     ("split.val_size=0", "strictly between 0 and 1"),
     ("train.lr=nan", "train.lr must be a finite number"),
     ("train.lr=fast", "train.lr must be float"),
-    ("train.schedule=cos", "did you mean 'cosine'"),
     ("split.scheme=shuffled", "official, random"),
     ("normalize.standardize=yes", "normalize.standardize must be bool"),
     ("train.lr", "KEY=VALUE"),

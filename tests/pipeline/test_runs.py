@@ -40,7 +40,7 @@ def two_runs(cli, fast_sets, tmp_path):
 def test_diff_shows_only_the_keys_that_differ_and_the_metric_deltas(cli, two_runs):
     a, b = two_runs
     d = diff(a, b, per_class=True)
-    assert d["config"] == [("train.epochs", 3, 1), ("train.lr", 0.2, 0.05)]
+    assert d["config"] == [("train.epochs", 3, 1), ("train.lr", "auto", 0.05)]
     ma, mb = (json.loads((p / "run.json").read_text())["metrics"] for p in (a, b))
     assert d["metrics"][0] == ("val_accuracy", ma["val_accuracy"], mb["val_accuracy"],
                                mb["val_accuracy"] - ma["val_accuracy"])

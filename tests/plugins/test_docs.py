@@ -8,9 +8,12 @@ import re
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.hooks import specs as hookspecs
+import pipeline.hooks.conformance as conformance
+from pipeline.hooks.check import CHECKS
 from pipeline.hooks.conformance import LARGE, LEARNING_RATES, STEPS, TOLERANCE
 from pipeline.hooks.manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP, KINDS
 from tests.distributions import forget_modules, write_distribution
@@ -92,14 +95,54 @@ def demo(tmp_path, monkeypatch):
 def test_worked_example_passes_check_plugins(demo, cli):
     result = cli("check-plugins", "demo")
     assert result.code == 0, result.out
-    assert all(name in result.out for name in ("softsign", "lecun_uniform", "adagrad"))
-    assert "9 of 9 checks passed" in result.out
+    assert all(name in result.out for name in ("softsign", "lecun_uniform", "adagrad", "warmup_cosine"))
+    n = sum(len(CHECKS[kind]) for kind in ("activation", "initializer", "optimizer", "schedule"))
+    assert f"{n} of {n} checks passed" in result.out and f"# {n} checks: all must pass" in TEXT
 
 
 def test_worked_example_trains_end_to_end(demo, cli, fast_sets):
     result = cli("run", "-q", *fast_sets, "--set", "model.activation=softsign", "--set", "model.init=lecun_uniform",
-                 "--set", "train.optimizer=adagrad", "--set", "train.lr=0.05", "--out", "out")
+                 "--set", "train.optimizer=adagrad", "--set", "train.schedule=warmup_cosine", "--out", "out")
     assert result.code == 0, result.err
     record = json.loads(Path("out/run.json").read_text())
     assert record["metrics"]["test_accuracy"] >= 0.9
+    assert record["lr"] == {"value": 0.05, "why": "train.lr not set: the optimizer 'adagrad' recommends it"}
     assert f"pipeline-demo: test accuracy {record['metrics']['test_accuracy']:.2%}" in result.err
+
+
+def test_worked_example_implements_every_hook(demo):
+    import pipeline_demo
+
+    implemented = {name for name in vars(pipeline_demo) if name in _specs()}
+    missing = set(_specs()) - implemented - {"before_pipeline_run", "before_stage_run", "on_stage_error",
+                                              "on_pipeline_error", "after_stage_run", "before_epoch"}
+    assert missing == set()       # every registration hook, options, and both kinds of logging
+
+
+def test_worked_example_source_and_epoch_log(demo, cli, tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 30)
+    pixels = rng.uniform(0, 40, (90, 16)) + 80 * (labels[:, None] == np.arange(16)[None, :] % 3)
+    np.savetxt(tmp_path / "tiny.csv", np.column_stack([labels, pixels]), delimiter=",", fmt="%.2f")
+    result = cli("run", "-q", "--set", f"demo.epoch_log={tmp_path / 'epochs.csv'}", "--set", f"data.source=csv:{tmp_path / 'tiny.csv'}", "--set", "split.scheme=random",
+                 "--set", "train.epochs=4", "--set", "model.hidden=[8]", "--set", "train.batch_size=16",
+                 "--set", "train.schedule=warmup_cosine", "--set", "train.schedule_options={warmup = 2}",
+                 "--out", "out")
+    assert result.code == 0, result.err
+    record = json.loads(Path("out/run.json").read_text())
+    assert record["data"]["image_shape"] == [4, 4] and record["data"]["n_train"] == 90
+    rows = [line.split(",") for line in (tmp_path / "epochs.csv").read_text().splitlines()]
+    assert [r[0] for r in rows] == ["1", "2", "3", "4"] and all(r[1] == "4" for r in rows)
+    lrs = [float(r[2]) for r in rows]
+    assert lrs == pytest.approx([0.2 / 3, 0.2 * 2 / 3, 0.2, 0.1], rel=1e-5)   # momentum's 0.2, warm-up of 2
+    shown = cli("config", "--set", "demo.epoch_log=e.csv")
+    assert '[demo]\nepoch_log = "e.csv"  # option of plugin \'demo\'' in shown.out
+    bad = cli("run", "-q", "--set", "demo.epoch_log=3")
+    assert bad.code == 2 and "demo.epoch_log must be str" in bad.err
+
+
+def test_every_conformance_function_is_documented():
+    public = [name for name in conformance.__all__ if callable(getattr(conformance, name))]
+    assert len(public) == 13
+    for name in public:
+        assert f"| `{name}` |" in TEXT, name

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 from pipeline.cache.store import Entry
+from pipeline.hooks.check import CHECKS
 from pipeline.hooks.manager import AUTOLOAD_ENV
 from tests.distributions import forget_modules, set_version, write_distribution
 
@@ -94,7 +95,8 @@ def test_plugins_lists_them_with_their_distribution(extras, cli):
 def test_check_plugins_passes_for_them(extras, cli):
     result = cli("check-plugins", "swish", "lecun_normal", "rmsprop")
     assert result.code == 0, result.out
-    assert "9 of 9 checks passed" in result.out and "pipeline-extras" in result.out
+    n = len(CHECKS["activation"]) + len(CHECKS["initializer"]) + len(CHECKS["optimizer"])
+    assert f"{n} of {n} checks passed" in result.out and "pipeline-extras" in result.out
 
 
 def test_trains_end_to_end_with_all_three(extras, cli, fast_sets, tmp_path):
@@ -193,3 +195,22 @@ def test_real_pip_install(tmp_path, monkeypatch, cli):
         assert cli("check-plugins", "pipeline-extras").code == 0
     finally:
         forget_modules("pipeline_extras")
+
+
+def test_one_cycle_and_the_epoch_csv(extras, cli, fast_sets, tmp_path, monkeypatch):
+    csv = tmp_path / "epochs.csv"
+    monkeypatch.setenv("PIPELINE_EXTRAS_EPOCH_CSV", str(csv))
+    assert cli("check-plugins", "one_cycle").code == 0
+    record = _run(cli, fast_sets, "--set", "train.optimizer=rmsprop", "--set", "train.schedule=one_cycle",
+                  "--set", "train.schedule_options={pct_start = 0.5}")
+    assert record["lr"] == {"value": 0.001, "why": "train.lr not set: the optimizer 'rmsprop' recommends it"}
+    header, *rows = [line.split(",") for line in csv.read_text().splitlines()]
+    assert header == ["epoch", "epochs", "lr", "loss", "acc", "val_loss", "val_acc"]
+    assert [r[0] for r in rows] == ["1", "2", "3"]
+    from pipeline_extras.schedules import one_cycle
+    assert [float(r[2]) for r in rows] == pytest.approx([one_cycle(e, 3, 0.001, pct_start=0.5) for e in range(3)],
+                                                        rel=1e-5)
+    csv.unlink()
+    again = _run(cli, fast_sets, "--set", "train.optimizer=rmsprop", "--set", "train.schedule=one_cycle",
+                 "--set", "train.schedule_options={pct_start = 0.5}", "-p", "no:pipeline-extras-epochs")
+    assert _ran(again) == [] and not csv.exists()   # the logger is no input of any key

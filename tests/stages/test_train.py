@@ -13,6 +13,8 @@ from pipeline.errors import TrainingError
 from plugins.activations import ACTIVATIONS
 from plugins.initializers import INITIALIZERS
 from plugins.optimizers import OPTIMIZERS
+from plugins.schedules import SCHEDULES
+from pipeline.hooks import rates
 from stages import init, train
 from tests.datasets import train_inputs
 from pipeline.nn import network
@@ -188,7 +190,8 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 ])
 def test_schedules(schedule, expected):
     cfg = _cfg(lr=0.2, epochs=6, schedule=schedule, step_size=2, gamma=0.1)
-    assert [train.learning_rate(cfg.train, e) for e in range(6)] == pytest.approx(expected)
+    rate = rates.rate_function(cfg.train, SCHEDULES[schedule], 0.2)
+    assert [rate(e) for e in range(6)] == pytest.approx(expected)
     _, out = _train(cfg)
     assert out["history"]["lr"] == pytest.approx(expected)
 

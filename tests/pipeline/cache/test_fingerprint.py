@@ -91,3 +91,39 @@ def test_object_fingerprint_of_class_and_instance(package):
     first = object_fingerprint(mod.Opt)
     mod = _load(package, src.format(body="lr"))
     assert object_fingerprint(mod.Opt) != first
+
+
+def test_dynamic_lookups_hash_the_whole_module_or_distribution(package):
+    # getattr on the module by a computed name: the walk cannot tell which name, so every one counts
+    src = "import sys\nK = {k}\nOTHER = {other}\ndef f(z):\n    return z * getattr(sys.modules[__name__], 'K')\n"
+    first = object_fingerprint(_load(package, src.format(k=1, other=1)).f)
+    assert object_fingerprint(_load(package, src.format(k=1, other=2)).f) != first
+    # eval can reach any module of the package: every file is hashed
+    package("far", "X = 1\n")
+    src = "def f(z):\n    return z * eval('__import__(\"fpkg.far\").far.X')\n"
+    first = object_fingerprint(_load(package, src).f)
+    package("far", "X = 2\n")
+    assert object_fingerprint(_load(package, src).f) != first
+
+
+def test_instance_state_and_partial_arguments_are_values(package):
+    import functools
+
+    import numpy as np
+
+    src = "import numpy as np\nclass Opt:\n    def __init__(self, table):\n        self.table = table\n"
+    mod = _load(package, src)
+    a = object_fingerprint(mod.Opt(np.array([1.0, 2.0])))
+    assert object_fingerprint(mod.Opt(np.array([1.0, 2.0]))) == a
+    assert object_fingerprint(mod.Opt(np.array([1.0, 2.5]))) != a
+    assert object_fingerprint(mod.Opt({"k": (1, 2)})) != object_fingerprint(mod.Opt({"k": (1, 3)}))
+    mod = _load(package, "def f(z, c):\n    return z * c\n")
+    assert object_fingerprint(functools.partial(mod.f, c=1.0)) != object_fingerprint(functools.partial(mod.f, c=2.0))
+
+
+def test_two_lambdas_of_one_module_both_count(package):
+    src = ("from pipeline.api import Activation\n\nFORWARD = lambda z: z * {f}  # noqa: E731\n"
+           "DERIVATIVE = lambda z, a: z * 0 + {d}  # noqa: E731\nACT = Activation(FORWARD, DERIVATIVE)\n")
+    first = object_fingerprint(_load(package, src.format(f=1, d=1)).ACT)
+    assert object_fingerprint(_load(package, src.format(f=2, d=1)).ACT) != first
+    assert object_fingerprint(_load(package, src.format(f=1, d=2)).ACT) != first

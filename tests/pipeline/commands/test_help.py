@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from pipeline.config import key_doc
+
 from pipeline.cli import _command_modules
 
 COMMANDS = sorted(_command_modules())
@@ -38,7 +40,7 @@ def test_cache_help_says_what_info_and_clear_do(cli):
 
 def test_shared_options_before_the_command(cli, fast_sets):
     lr = [line for line in cli("--set", "train.lr=0.05", "config").out.splitlines() if line.startswith("lr =")]
-    assert lr == ["lr = 0.05  # initial learning rate"]
+    assert lr == [f"lr = 0.05  # {key_doc('train.lr')}"]
     both = cli("--set", "train.lr=0.05", "config", "--set", "train.lr=0.07").out  # command-line order
     assert "lr = 0.07" in both
     blocked = cli("-p", "no:plugins.optimizers", "plugins").out

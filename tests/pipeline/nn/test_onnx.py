@@ -132,7 +132,8 @@ class _Swish:
 
     @hookimpl
     def pipeline_register_activations(self):
-        return {"swish": Activation(_swish, lambda z, a: a + (1 - a) / (1 + np.exp(z)))}
+        # f'(z) = sigmoid(z) + a (1 - sigmoid(z)): a run checks a third-party derivative before using it
+        return {"swish": Activation(_swish, lambda z, a: 1 / (1 + np.exp(-z)) + a / (1 + np.exp(z)))}
 
     @hookimpl
     def pipeline_register_onnx_activations(self):

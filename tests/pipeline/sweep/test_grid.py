@@ -57,7 +57,7 @@ def test_run_ignores_the_sweep_table(tmp_path):
 
     (tmp_path / "c.toml").write_text('[train]\nepochs = 2\n[sweep]\n"train.lr" = [0.05, 0.1]\n')
     config = load_config(tmp_path / "c.toml")
-    assert config.train.epochs == 2 and config.train.lr == 0.2
+    assert config.train.epochs == 2 and config.train.lr == "auto"
 
 
 def test_random_search_draws_log_uniform_within_the_range_and_rounds_integer_keys():

@@ -24,6 +24,9 @@ class RMSprop:
         Added to ``sqrt(v)`` so that a zero gradient history does not divide by 0.
     """
 
+    #: The learning rate a run uses when train.lr is "auto" (the usual one for RMSprop).
+    default_lr = 1e-3
+
     def __init__(self, params: list[np.ndarray], rho: float = 0.9, eps: float = 1e-8) -> None:
         if not 0.0 <= rho < 1.0:
             raise ValueError(f"rmsprop: rho must be in [0, 1), got {rho}")

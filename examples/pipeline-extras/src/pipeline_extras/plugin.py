@@ -8,6 +8,7 @@ from pipeline.api import Activation
 from pipeline_extras.activations import SWISH, swish_onnx
 from pipeline_extras.initializers import lecun_normal
 from pipeline_extras.optimizers import RMSprop
+from pipeline_extras.schedules import one_cycle
 
 
 @hookimpl
@@ -32,3 +33,9 @@ def pipeline_register_initializers() -> dict:
 def pipeline_register_optimizers() -> dict:
     """Register ``rmsprop``; its options are ``rho`` and ``eps``."""
     return {"rmsprop": RMSprop}
+
+
+@hookimpl
+def pipeline_register_schedules() -> dict:
+    """Register ``one_cycle``; its options are ``pct_start``, ``div_factor`` and ``final_div``."""
+    return {"one_cycle": one_cycle}
