@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Config, all_keys, build_config
-from pipeline.toml_io import read_toml
 from pipeline.presets import PRESETS
+from pipeline.toml_io import read_toml
+from tests.datasets import write_idx_dataset
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -25,6 +26,13 @@ def test_preset_is_complete_seeded_and_valid(name):
         got = cfg.get(key)
         assert (list(got) if isinstance(got, tuple) else got) == value, key
     assert preset.summary and "\n" not in preset.summary
+
+
+@pytest.fixture(scope="module")
+def idx_dir(tmp_path_factory):
+    """Tiny, but with enough rows per class that every preset's hold-out (wide keeps 2 %) has each class."""
+    return write_idx_dataset(tmp_path_factory.mktemp("idx"), n_train_per_class=80, n_test_per_class=10,
+                             classes=3, shape=(6, 6))
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
