@@ -81,6 +81,11 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    enabled: bool = _f(True, "write report.html and its pictures into the run directory")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration, one frozen dataclass per section."""
 
@@ -90,6 +95,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def get(self, dotted: str) -> Any:
         """Value of ``"section.key"``."""
