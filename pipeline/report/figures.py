@@ -47,8 +47,9 @@ def curves(history: dict) -> bytes:
     """
     epochs = history["epoch"]
     has_val = any(v is not None for v in history.get("val_loss") or [])
-    with draw.figure(10, 3.6, layout="constrained") as fig:
+    with draw.figure(10, 3.6) as fig:
         axes = fig.subplots(1, 2)
+        draw.margins(fig, 0.6, 0.65, 0.5, 0.3, wspace=0.42)
         for ax, key, title, scale in ((axes[0], "loss", "Loss (cross-entropy)", 1),
                                       (axes[1], "acc", "Accuracy (%)", 100)):
             ax.plot(epochs, np.asarray(history[key], float) * scale, color=draw.TRAIN, linewidth=1.8,
@@ -75,13 +76,14 @@ def confusion(matrix: Sequence[Sequence[int]], classes: Sequence, split: str) ->
     k = len(classes)
     side = min(max(3.2, 0.42 * k + 1.6), 7.5)
     labels = [str(c) for c in classes]
-    with draw.figure(2 * side + 1.2, side, layout="constrained") as fig:
+    with draw.figure(2 * side + 1.6, side + 0.8) as fig:
         axes = fig.subplots(1, 2)
+        draw.margins(fig, 0.55, 0.45, 0.55, 0.3, wspace=0.3)
         for ax, values, title, fmt, vmax in (
                 (axes[0], counts, f"Counts ({split})", "d", None),
                 (axes[1], rows, f"Row-normalised, % of each true class ({split})", ".0f", 100)):
             image = ax.imshow(values, cmap="Blues", vmin=0, vmax=vmax, interpolation="nearest")
-            fig.colorbar(image, ax=ax, shrink=0.8, format="%.0f")
+            fig.colorbar(image, ax=ax, fraction=0.046, pad=0.03, format="%.0f")
             ax.set_title(title, loc="left")
             ax.set_xlabel("predicted class")
             ax.set_ylabel("true class")
@@ -114,8 +116,9 @@ def per_class(rows: Sequence[dict], split: str) -> bytes:
     low = float(scores.min()) if scores.size else 0.0
     floor = max(0.0, math.floor((low - 0.02) * 20) / 20) if low > 0.5 else 0.0
     x = np.arange(len(names))
-    with draw.figure(min(max(5.0, 0.55 * len(names) + 2.5), 10), 3.4, layout="constrained") as fig:
+    with draw.figure(min(max(5.0, 0.55 * len(names) + 2.5), 10), 3.4) as fig:
         ax = fig.subplots()
+        draw.margins(fig, 0.65, 0.15, 0.5, 0.55)
         for i, (label, colour) in enumerate((("precision", draw.TRAIN), ("recall", draw.VAL),
                                              ("F1", draw.BEST))):
             ax.bar(x + (i - 1) * 0.27, scores[:, i], width=0.27, color=colour, label=label, bottom=0)
@@ -123,7 +126,7 @@ def per_class(rows: Sequence[dict], split: str) -> bytes:
         ax.set_ylim(floor, 1.0)
         ax.set_xlabel("class")
         ax.set_ylabel("score" + (f" (axis starts at {floor:.2f})" if floor else ""))
-        ax.set_title(f"Per-class precision, recall and F1 ({split})", loc="left")
-        ax.legend(ncols=3, loc="lower right")
+        ax.set_title(f"Per class ({split})", loc="left")
+        ax.legend(ncols=3, loc="lower right", bbox_to_anchor=(1, 1.0), borderaxespad=0.2)
         ax.grid(axis="x", visible=False)
         return draw.png(fig)

@@ -102,9 +102,10 @@ def gallery(x: np.ndarray, picked: Gallery, classes: Sequence, shape: Sequence[i
     pad, below = max(1, w // 5), max(2, h // 3)
     mosaic_rows = [-(-len(rows) // GALLERY_COLUMNS) for _, rows in panels]
     aspect = (h + pad + below) / (w + pad)           # height / width of one tile with its gaps
-    height = sum(10 / GALLERY_COLUMNS * aspect * r + 0.35 for r in mosaic_rows)
-    with draw.figure(10, height + 0.1, layout="constrained") as fig:
+    height = sum(9.9 / GALLERY_COLUMNS * aspect * r + 0.5 for r in mosaic_rows)
+    with draw.figure(10, height + 0.1) as fig:
         axes = fig.subplots(len(panels), 1, height_ratios=mosaic_rows, squeeze=False)[:, 0]
+        draw.margins(fig, 0.05, 0.05, 0.05, 0.3, hspace=0.4 / (height / len(panels)))
         for ax, (title, rows) in zip(axes, panels):
             images = _pixels(x[np.sort(rows)], preprocessing)[np.argsort(np.argsort(rows))].reshape(-1, h, w)
             ax.imshow(_tiles(images, GALLERY_COLUMNS, pad, below), cmap=_cmap("gray_r"), vmin=0, vmax=1,
@@ -135,12 +136,13 @@ def weights(w1: np.ndarray, shape: Sequence[int]) -> bytes:
     columns = min(len(order), 16 if h * w <= 100 else 12)
     tiles = _tiles(images, columns, max(1, h // 8))
     rows = -(-len(order) // columns)
-    with draw.figure(10, max(1.6, 10 * rows / columns * 0.92) + 0.5, layout="constrained") as fig:
+    with draw.figure(10, max(1.6, 8.9 * rows / columns * (h + 1) / (w + 1)) + 0.5) as fig:
         ax = fig.subplots()
+        draw.margins(fig, 0.05, 0.05, 0.1, 0.3)
         image = ax.imshow(tiles, cmap=_cmap("RdBu_r"), vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_axis_off()
         shown = f"{len(order)} of {w1.shape[1]}" if len(order) < w1.shape[1] else f"all {w1.shape[1]}"
         ax.set_title(f"First-layer weights: {shown} hidden units, {h}×{w} each, largest first", loc="left")
-        bar = fig.colorbar(image, ax=ax, shrink=0.6, aspect=30, pad=0.01)
+        bar = fig.colorbar(image, ax=ax, shrink=0.8, aspect=25, pad=0.01)
         bar.set_label("weight (red +, blue −)")
         return draw.png(fig)
