@@ -45,6 +45,8 @@ def curves(history: dict) -> bytes:
         ``epoch, lr, loss, acc, val_loss, val_acc`` (lists, one value per epoch; the ``val_``
         ones None without a validation set), ``best_epoch`` and ``stopped_early``.
     """
+    from matplotlib.ticker import MaxNLocator
+
     epochs = history["epoch"]
     has_val = any(v is not None for v in history.get("val_loss") or [])
     with draw.figure(10, 3.6) as fig:
@@ -60,6 +62,7 @@ def curves(history: dict) -> bytes:
             _marks(ax, history)
             ax.set_title(title, loc="left")
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
             lr = _lr_axis(ax, history)
             lines = ax.get_legend_handles_labels()

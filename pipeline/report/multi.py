@@ -9,7 +9,7 @@ import numpy as np
 from pipeline.report import draw
 
 
-def overlay(histories: Sequence[tuple[str, dict]], legend: bool = True) -> bytes:
+def overlay(histories: Sequence[tuple[str, dict]], legend: bool = True, train: bool = True) -> bytes:
     """Validation loss and accuracy per epoch of every run, one colour each; train loss dashed.
 
     Parameters
@@ -18,7 +18,11 @@ def overlay(histories: Sequence[tuple[str, dict]], legend: bool = True) -> bytes
         A run's label and its train history (``epoch``, ``loss``, ``val_loss``, ``val_acc``, ...).
     legend : bool
         Label each run (off for many runs, where the table names them).
+    train : bool
+        Draw the train loss too (dashed).
     """
+    from matplotlib.ticker import MaxNLocator
+
     with draw.figure(10, 3.8) as fig:
         axes = fig.subplots(1, 2)
         draw.margins(fig, 0.6, 0.2, 0.5, 0.3, wspace=0.22)
@@ -30,12 +34,13 @@ def overlay(histories: Sequence[tuple[str, dict]], legend: bool = True) -> bytes
             if len(val_loss) == len(epochs) and epochs:
                 axes[0].plot(epochs, val_loss, color=colour, linewidth=1.6, label=label)
                 axes[1].plot(epochs, val_acc, color=colour, linewidth=1.6, label=label)
-            if history.get("loss") and len(history["loss"]) == len(epochs):
+            if train and history.get("loss") and len(history["loss"]) == len(epochs):
                 axes[0].plot(epochs, history["loss"], color=colour, linewidth=0.9, linestyle="--", alpha=0.7)
-        axes[0].set_title("Loss (validation solid, train dashed)", loc="left")
+        axes[0].set_title("Loss (validation solid, train dashed)" if train else "Validation loss", loc="left")
         axes[1].set_title("Validation accuracy (%)", loc="left")
         for ax in axes:
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if legend and histories:
             axes[1].legend(loc="lower right")
         return draw.png(fig)
