@@ -80,9 +80,7 @@ def _cmap(name: str):
     """The colour map ``name`` with NaN (the gaps between tiles) in white."""
     import matplotlib
 
-    cmap = matplotlib.colormaps[name].copy()
-    cmap.set_bad("white")
-    return cmap
+    return matplotlib.colormaps[name].with_extremes(bad="white")
 
 
 def _pixels(x: np.ndarray, preprocessing: dict) -> np.ndarray:

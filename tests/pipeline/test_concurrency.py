@@ -86,7 +86,7 @@ def test_runs_with_different_configs_share_the_common_stages(tmp_path, idx_dir):
     a, b = (json.loads((tmp_path / d / "run.json").read_text()) for d in ("a", "b"))
     ran = [s["name"] for r in (a, b) for s in r["stages"] if s["status"] == "ran"]
     shared = ["fetch", "normalize", "encode", "split", "init"]
-    assert sorted(ran) == sorted(shared + ["train", "evaluate", "export"] * 2)
+    assert sorted(ran) == sorted(shared + ["train", "evaluate", "export", "report"] * 2)
     assert a["metrics"] != b["metrics"]
 
 
