@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cache.atomic import atomic_write
+from pipeline.errors import DataError
 from pipeline.report import html
 from pipeline.report.body import SECTIONS
 
@@ -21,10 +22,16 @@ LINKED = ("run.json", "metrics.json", "model.json", "model.npz", "model.onnx")
 
 def write(path: Path, text: str | None, mode: int) -> None:
     """Write the page atomically, or remove a stale one when there is no page (``text`` None)."""
+    path = Path(path)
     if text is None:
-        Path(path).unlink(missing_ok=True)
-    else:
-        atomic_write(Path(path), text.encode("utf-8"), mode=mode)
+        path.unlink(missing_ok=True)
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text.encode("utf-8"), mode=mode)
+    except OSError as exc:
+        raise DataError(f"cannot write the report '{path}' ({exc.strerror or exc}); choose another file "
+                        "with --out") from None
 
 
 def config_changes(config: dict[str, dict[str, Any]]) -> list[tuple[str, Any, Any]]:
