@@ -133,9 +133,14 @@ def _weights(inputs: Inputs) -> tuple[str, bytes | None]:
         return html.note(f"The inputs are rows of {d} values, not images, so the first layer's weights have "
                          "no picture to show."), None
     png = pictures.weights(inputs.w1, inputs.image_shape)
+    norms = np.linalg.norm(np.asarray(inputs.w1, dtype=np.float64), axis=0)
+    faint = int(np.count_nonzero(norms < 0.05 * norms.max())) if norms.size and norms.max() > 0 else 0
     caption = ("Each tile is one hidden unit: the weight it gives each input pixel. Red pixels push the unit "
                "up when ink is there, blue ones push it down; white is no effect (0 is the centre of the "
                "colour scale).")
+    if faint:
+        caption += (f" {faint} of {norms.size} units have almost no incoming weight (a norm under 5 % of the "
+                    "largest unit's): they barely look at the image; a smaller layer might do as well.")
     return html.figure(png, "first-layer weights of the hidden units as images", caption), png
 
 

@@ -104,7 +104,9 @@ def _annotate(ax, values: np.ndarray, fmt: str) -> None:
     size = 8 if values.shape[0] <= 12 else 6
     for (i, j), v in np.ndenumerate(values):
         if v:
-            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=size,
+            text = format(v, fmt)
+            text = "<1" if float(text) == 0 else text   # a few mistakes, not none
+            ax.text(j, i, text, ha="center", va="center", fontsize=size,
                     color="white" if v > 0.55 * high else "#1f2328")
 
 

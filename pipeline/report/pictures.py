@@ -131,7 +131,7 @@ def weights(w1: np.ndarray, shape: Sequence[int]) -> bytes:
     order = np.argsort(-np.linalg.norm(w1, axis=0), kind="stable")[:MAX_UNITS]
     images = w1[:, order].T.reshape(-1, h, w)
     limit = float(np.percentile(np.abs(images), 99.5)) or 1.0
-    columns = min(len(order), 16 if h * w <= 100 else 12)
+    columns = min(len(order), 16)
     tiles = _tiles(images, columns, max(1, h // 8))
     rows = -(-len(order) // columns)
     with draw.figure(10, max(1.6, 8.9 * rows / columns * (h + 1) / (w + 1)) + 0.5) as fig:
