@@ -72,12 +72,12 @@ def png_size(png: bytes) -> tuple[int, int]:
     return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
 
 
-def figure(png: bytes, alt: str, caption: str = "", scale: float = 1.0) -> str:
-    """An embedded picture with its alt text and caption (HTML); shown at ``scale`` of its pixels."""
+def figure(png: bytes, alt: str, caption: str = "") -> str:
+    """An embedded picture with its alt text and caption (HTML); the size lets the page lay out before decoding."""
     width, height = png_size(png)
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
-    return (f"<figure><img src=\"{data_uri(png)}\" alt=\"{escape(alt)}\" width=\"{round(width * scale)}\" "
-            f"height=\"{round(height * scale)}\">{cap}</figure>")
+    return (f"<figure><img src=\"{data_uri(png)}\" alt=\"{escape(alt)}\" width=\"{width}\" "
+            f"height=\"{height}\">{cap}</figure>")
 
 
 def section(anchor: str, title: str, content: str) -> str:

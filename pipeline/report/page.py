@@ -75,8 +75,9 @@ def _data(data: dict) -> str:
     text = (f"<p><b>Data:</b> <code>{escape(str(data.get('source')))}</code>"
             + (f" (asked for <code>{escape(str(data['requested']))}</code>)"
                if data.get("requested") not in (None, data.get("source")) else "")
-            + f" — {escape(str(data.get('name', '')))}, {data.get('n_train', '?')} training and "
-            f"{data.get('n_test', '?')} test images of {escape(shape)} pixels.</p>")
+            + f" — {escape(str(data.get('name', '')))}, {data.get('n_train', '?')} training images and "
+            + (f"{data['n_test']} test images" if data.get("n_test") else "no test set of its own")
+            + f", {escape(shape)} pixels.</p>")
     if data.get("note"):
         text += html.note(escape(str(data["note"])))
     return text

@@ -22,7 +22,7 @@ def test_a_run_writes_a_report_with_every_section_and_picture(cli, fast_sets):
     for value in (f"{100 * m['test_accuracy']:.2f} %", f"{m['test_loss']:.4f}", f"{100 * m['val_accuracy']:.2f} %",
                   f"{m['val_loss']:.4f}"):
         assert value in text
-    assert record["data"]["source"] in text and "6×6 pixels" in text
+    assert record["data"]["source"] in text and "6×6 pixels" in text and "30 test images" in text
     assert "train.epochs 3 20" in text and "model.hidden [16] [64]" in text   # key, value, default
     assert "train.lr" not in text                                               # a default: not listed
     for stage in record["stages"]:
