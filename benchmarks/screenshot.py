@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +25,7 @@ from benchmarks.browser import CHECK, Chromium  # noqa: E402
 
 def train(source: str, work: Path) -> Path:
     """A default run on ``source`` in a fresh cache; its run directory."""
-    out = work / "run"
+    out = work / datetime.now().strftime("%Y%m%d-%H%M%S")   # named as `pipeline run` names a run
     env = {**os.environ, "PIPELINE_CACHE_DIR": str(work / "cache"), "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "pipeline", "run", "-q", "--set", f"data.source={source}",
                     "--out", str(out)], env=env, check=True, cwd=ROOT)

@@ -80,7 +80,8 @@ def build(inputs: Inputs) -> tuple[str, dict[str, bytes | None]]:
     files["confusion.png"] = figures.confusion(inputs.metrics["confusion_matrix"][split], inputs.classes, split)
     parts["confusion"] = html.figure(files["confusion.png"], f"confusion matrix on the {split_name}",
                                      f"Rows: the true class; columns: the predicted class ({split_name}). "
-                                     "The diagonal is what the model gets right.")
+                                     "The diagonal is what the model gets right; on the right, cells under "
+                                     "0.5 % are left blank (their counts are on the left).")
     rows = inputs.metrics["per_class"][split]
     files["per_class.png"] = figures.per_class(rows, split)
     parts["per-class"] = html.figure(files["per_class.png"], f"precision, recall and F1 per class ({split_name})") \

@@ -94,19 +94,17 @@ def confusion(matrix: Sequence[Sequence[int]], classes: Sequence, split: str) ->
             ax.set_yticks(range(k), labels)
             ax.grid(False)
             if k <= 20:
-                _annotate(ax, values, fmt)
+                _annotate(ax, values, fmt, minimum=0.5 if vmax else 1)
         return draw.png(fig)
 
 
-def _annotate(ax, values: np.ndarray, fmt: str) -> None:
-    """The value in each non-zero cell, white on dark cells."""
+def _annotate(ax, values: np.ndarray, fmt: str, minimum: float) -> None:
+    """The value of each cell of at least ``minimum`` (the rest stay blank), white on dark cells."""
     high = values.max() or 1
     size = 8 if values.shape[0] <= 12 else 6
     for (i, j), v in np.ndenumerate(values):
-        if v:
-            text = format(v, fmt)
-            text = "<1" if float(text) == 0 else text   # a few mistakes, not none
-            ax.text(j, i, text, ha="center", va="center", fontsize=size,
+        if v >= minimum:
+            ax.text(j, i, format(v, fmt), ha="center", va="center", fontsize=size,
                     color="white" if v > 0.55 * high else "#1f2328")
 
 
