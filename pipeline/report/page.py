@@ -2,7 +2,7 @@
 
 The header says what only the run knows (where its data came from, its config, its metrics,
 the time of each stage, its files); the sections are drawn once per stage key. Building the
-page imports neither matplotlib nor numpy, so a fully cached run stays fast.
+page never imports matplotlib (it is drawn by the stage), so a fully cached run stays fast.
 """
 
 from __future__ import annotations
