@@ -6,6 +6,13 @@ import argparse
 from typing import Any
 
 NAME = "report"
+SHARED = ("output",)  # reads run directories only: no config, cache option or plugin applies
+DESCRIPTION = ("Rebuild the report of a finished run: report.html and its pictures drawn again from the run's "
+               "files (the gallery from the run's cache entries while the cache holds them). Given several "
+               "runs, write one page comparing them: validation curves overlaid, and a table of the config "
+               "keys and metrics that differ. Pages are self-contained: they open offline and print.")
+EXAMPLES = ("python -m pipeline report runs/latest",
+            "python -m pipeline report runs/A runs/B runs/C --out compare.html")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
