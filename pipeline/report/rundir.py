@@ -73,16 +73,24 @@ def _entry_outputs(run: Run, stage: str) -> Any:
 
 
 def gallery_rows(run: Run) -> tuple | None:
-    """``(split, x, y, proba)`` of the run's test rows (else validation rows) from the cache, or None."""
-    from pipeline.cache.entry import CorruptEntry
+    """``(split, x, y, proba)`` of the run's test rows (else validation rows) from the cache, or None.
 
-    evaluate, split = _entry_outputs(run, "evaluate"), _entry_outputs(run, "split")
-    if evaluate is None or split is None or "probabilities" not in evaluate:
+    The rows are read as the stages read them: the source's pixels (fetch), targets (encode) and
+    row numbers (split) through normalize's recipe (:class:`pipeline.nn.inputs.Rows`).
+    """
+    from pipeline.cache.entry import CorruptEntry
+    from pipeline.nn.inputs import Rows, labels
+
+    entries = {stage: _entry_outputs(run, stage) for stage in ("fetch", "normalize", "encode", "split", "evaluate")}
+    if any(e is None for e in entries.values()) or "probabilities" not in entries["evaluate"]:
         return None
     try:
-        probabilities = evaluate["probabilities"]
+        probabilities = entries["evaluate"]["probabilities"]
         name = "test" if probabilities.get("test") is not None else "val"
-        return name, split[f"x_{name}"], split[f"y_{name}"], probabilities[name]
+        rows = entries["split"][f"{name}_rows"]
+        fetch, encode = entries["fetch"], entries["encode"]
+        x = Rows([fetch["x_raw"], fetch["x_raw_test"]], rows, entries["normalize"]["preprocessing"])
+        return name, x, labels([encode["y_all"], encode["y_all_test"]], rows), probabilities[name]
     except (CorruptEntry, KeyError, OSError):
         return None
 
