@@ -84,6 +84,11 @@ class EvaluateConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    enabled: bool = _f(True, "write report.html and its pictures into the run directory")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated configuration, one frozen dataclass per section."""
 
@@ -93,6 +98,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     #: Sections declared by plugins (``pipeline_register_options``): plugin name -> {key: value}.
     plugin_options: dict = field(default_factory=dict, metadata={"plugin_sections": True})
 

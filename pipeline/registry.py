@@ -30,7 +30,8 @@ class Stage:
         Upstream outputs passed to ``run`` as keyword arguments.
     writes : tuple of str
         Outputs ``run`` returns. A name with a dot (``"model.npz"``) is a file
-        (bytes) that the runner also writes into the run directory.
+        (bytes) that the runner also writes into the run directory, or None for
+        no such file in this run (e.g. a picture the data has nothing to show for).
     plugins : dict of str to str
         Plugin kind -> config key naming the implementation; the
         implementation is passed to ``run`` as a keyword argument named by kind.
@@ -77,12 +78,16 @@ STAGES: tuple[Stage, ...] = (
     Stage("evaluate", "stages.evaluate", ("evaluate",),
           ("params", "x_raw", "x_raw_test", "y_all", "y_all_test", "preprocessing", "val_rows", "test_rows",
            "classes"),
-          ("metrics", "metrics.json"), plugins={"activation": "model.activation"}),
+          ("metrics", "metrics.json", "probabilities"), plugins={"activation": "model.activation"}),
     Stage("export", "stages.export", ("*",),
           ("params", "history", "metrics", "classes", "preprocessing", "dataset"),
           ("model.npz", "model.json", "model.onnx"), plugins={"activation": "model.activation",
                                                                 "onnx_activation": "model.activation"},
           context=("progress",), libraries=("onnx",)),
+    Stage("report", "stages.report", ("report",),
+          ("params", "history", "metrics", "probabilities", "x_raw", "x_raw_test", "y_all", "y_all_test",
+           "preprocessing", "val_rows", "test_rows", "classes", "dataset"),
+          ("report_body", "curves.png", "confusion.png", "per_class.png", "mistakes.png", "weights.png")),
 )
 
 

@@ -109,6 +109,11 @@ class Runner:
             self.display.close()
             self._notify_error("on_pipeline_error", exc, config=self.config)
             raise
+        if out_dir is not None and "report" in visit:  # the page: cached pictures + this run's record
+            from pipeline.report import page
+
+            text = page.run_page(Path(out_dir), record, self._output("report", "report_body"), self.cache)
+            page.write(Path(out_dir) / "report.html", text, _FILE_MODE)
         if out_dir is not None:  # last: a run directory with run.json is complete
             atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode(),
                          mode=_FILE_MODE, hint="--out DIR")

@@ -16,11 +16,10 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _scores(params, x, y, classes, activation, batch_size) -> dict | None:
+def _scores(probs, y, classes) -> dict | None:
     """Loss, accuracy, per-class rows and confusion matrix of one split, or None without one."""
-    if x is None or y is None:
+    if probs is None or y is None:
         return None
-    probs = network.predict_proba(params, x, activation, batch_size)
     labels = list(range(len(classes)))
     y_true, y_pred = np.asarray(y).argmax(axis=1), probs.argmax(axis=1)
     matrix = scores.confusion(y_true, y_pred, len(labels))
@@ -65,17 +64,22 @@ def run(cfg, *, params: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.ndar
     Returns
     -------
     dict
-        ``{"metrics": {...}, "metrics.json": bytes}``: ``val_loss``,
+        ``{"metrics": {...}, "metrics.json": bytes, "probabilities": {...}}``: ``val_loss``,
         ``val_accuracy``, ``test_loss``, ``test_accuracy``, ``classes``,
         ``per_class`` and ``confusion_matrix`` (each ``{"val": ..., "test": ...}``),
-        in plain Python types; the bytes are that dict as UTF-8 JSON.
+        in plain Python types; the bytes are that dict as UTF-8 JSON; ``probabilities``
+        ``{"val": (m, k), "test": (t, k) or None}`` float32, the softmax output of each row
+        (the report's gallery reads them instead of running the network again).
     """
     batch_size = cfg.evaluate.batch_size
     parts_x, parts_y = [x_raw, x_raw_test], [y_all, y_all_test]
     x_val, y_val = _rows(parts_x, parts_y, val_rows, preprocessing)
     x_test, y_test = _rows(parts_x, parts_y, test_rows, preprocessing)
-    val = _scores(params, x_val, y_val, classes, activation, batch_size)
-    test = _scores(params, x_test, y_test, classes, activation, batch_size)
+    probabilities = {split: None if x is None or y is None else
+                     network.predict_proba(params, x, activation, batch_size)
+                     for split, x, y in (("val", x_val, y_val), ("test", x_test, y_test))}
+    val = _scores(probabilities["val"], y_val, classes)
+    test = _scores(probabilities["test"], y_test, classes)
 
     def pick(scores, key):
         return None if scores is None else scores[key]
@@ -87,4 +91,5 @@ def run(cfg, *, params: list[np.ndarray], x_raw: np.ndarray, x_raw_test: np.ndar
         "per_class": {"val": pick(val, "per_class"), "test": pick(test, "per_class")},
         "confusion_matrix": {"val": pick(val, "confusion_matrix"), "test": pick(test, "confusion_matrix")},
     }
-    return {"metrics": metrics, "metrics.json": (json.dumps(metrics, indent=2) + "\n").encode("utf-8")}
+    return {"metrics": metrics, "metrics.json": (json.dumps(metrics, indent=2) + "\n").encode("utf-8"),
+            "probabilities": probabilities}

@@ -141,7 +141,8 @@ def _edit(path: Path, function: str) -> str:
 
 
 @pytest.mark.parametrize("module, function, stale", [
-    ("pipeline/nn/network.py", "forward", {"train", "evaluate", "export"}),
+    ("pipeline/nn/network.py", "forward", {"train", "evaluate", "export", "report"}),
+    ("pipeline/report/figures.py", "curves", {"report"}),
     ("pipeline/data/idx.py", "read_idx", set(s.name for s in STAGES)),
     ("pipeline/ui/terminal.py", "styled", set()),
 ])
@@ -164,7 +165,7 @@ def test_an_edit_makes_exactly_the_stages_that_run_that_code_stale(project, modu
     assert status() == before  # the original text gives the original keys
 
 
-def test_a_fully_cached_run_imports_no_stage_no_network_and_no_scikit_learn(project, idx_dir, tmp_path):
+def test_a_fully_cached_run_imports_no_stage_no_network_no_scikit_learn_no_matplotlib(project, idx_dir, tmp_path):
     base, _ = project
     env = {**os.environ, "PYTHONPATH": str(base), "PIPELINE_CACHE_DIR": str(base / "cache"),
            "PIPELINE_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -175,5 +176,6 @@ def test_a_fully_cached_run_imports_no_stage_no_network_and_no_scikit_learn(proj
     assert result.returncode == 0, result.stderr
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "import time:" in line}
     assert "pipeline.runner" in imported  # the trace works
-    assert sorted(m for m in imported if m.split(".")[0] in ("stages", "sklearn")
+    assert sorted(m for m in imported if m.split(".")[0] in ("stages", "sklearn", "matplotlib")
                   or m.startswith("pipeline.nn.")) == []
+    assert "pipeline.report.page" in imported and (tmp_path / "again" / "report.html").is_file()

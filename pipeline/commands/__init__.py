@@ -7,4 +7,5 @@ cached ``run`` stay fast. :data:`COMMANDS` is the order ``--help`` lists them in
 """
 
 #: Module names under ``pipeline.commands``, in the order ``--help`` lists them.
-COMMANDS = ("run", "status", "config", "init", "cache", "plugins", "predict", "check_plugins", "sweep", "runs")
+COMMANDS = ("run", "status", "config", "init", "cache", "plugins", "predict", "report", "check_plugins", "sweep",
+            "runs")

@@ -225,6 +225,10 @@ def _execute(plan: Any, members: list[grids.Member], keys: list[str], labels: di
               complete=finished_at is not None)
         summary.write(out_dir, document)
         _remove(progress_dir)
+    if base.report.enabled:  # the sweep's own page beside sweep.json; each member has its report too
+        from pipeline.report.sweep import build_sweep_report
+
+        build_sweep_report(out_dir)
     return SweepResult(out_dir, document)
 
 

@@ -12,6 +12,7 @@ drawn, to keep a fully cached run close to the cost of starting Python.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -96,6 +97,9 @@ class RichDisplay(Display):
                 "metrics.json, or -v)"
             self.console.print(f"outputs in [bold]{escape(str(record['out_dir']))}[/]{more}", highlight=False,
                                soft_wrap=True)
+            page = Path(record["out_dir"]) / "report.html"
+            if page.is_file():  # the pictures: the one file a learner should open next
+                self.console.print(f"report: [bold]{escape(str(page))}[/]", highlight=False, soft_wrap=True)
 
 
 def _pct(value: float | None) -> str:

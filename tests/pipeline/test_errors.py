@@ -153,4 +153,4 @@ def test_plugins_are_probed_only_before_stages_that_compute(cli, filled, idx_dir
     sets = [a for item in [f"data.source=idx:{idx_dir}", *FAST] for a in ("--set", item)]
     assert cli("run", "-q", *sets).code == 0 and probed == []  # fully cached: no plugin is called
     assert cli("run", "-q", *sets, "--set", "train.lr=0.02").code == 0
-    assert sorted(probed) == ["evaluate", "export", "train"]
+    assert sorted(probed) == ["evaluate", "export", "report", "train"]

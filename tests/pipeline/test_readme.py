@@ -44,3 +44,13 @@ def test_config_table_lists_every_key_with_its_default():
     assert documented == set(all_keys()) - {"train.step_size", "train.gamma"}  # described with train.schedule
     for key, value in rows.items():
         assert parse_value(value) == defaults[key], key
+
+
+def test_ci_installs_the_browser_the_readme_says_the_tests_need():
+    text = (ROOT / "README.md").read_text()
+    tests = text.split("## Tests", 1)[1]
+    install = tests.split("```bash", 2)[2].split("```", 1)[0].strip()
+    assert "apt-get install -y chromium" in install and install.startswith("command -v chromium")
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert install in ci and "PIPELINE_REQUIRE_BROWSER=1" in ci
+    assert ci.index(install) < ci.index(_quick_start()[1])   # installed before the tests run

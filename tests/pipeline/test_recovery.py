@@ -116,7 +116,9 @@ def test_a_fully_cached_run_reads_only_the_outputs_it_reports(cli, fast_sets, ca
         outputs.update({f"{meta['stage']}.{n}": path for n, info in meta["outputs"].items()
                         if info["file"] == path.name})
     assert sorted(outputs) == ["evaluate.metrics", "evaluate.metrics.json", "export.model.json",
-                               "export.model.npz", "export.model.onnx", "fetch.dataset"]
+                               "export.model.npz", "export.model.onnx", "fetch.dataset", "report.confusion.png",
+                               "report.curves.png", "report.mistakes.png", "report.per_class.png",
+                               "report.report_body", "report.weights.png"]
 
 
 # --- debris of killed writers -------------------------------------------------------------------
@@ -197,7 +199,8 @@ def test_run_directory_files_are_written_whole_with_ordinary_permissions(cli, fa
     finally:
         os.umask(previous)
     names = sorted(p.name for p in Path("out").iterdir())
-    assert names == ["metrics.json", "model.json", "model.npz", "model.onnx", "run.json"]  # no temporary left
+    assert names == ["confusion.png", "curves.png", "metrics.json", "mistakes.png", "model.json", "model.npz",
+                     "model.onnx", "per_class.png", "report.html", "run.json", "weights.png"]  # no temporary left
     assert {stat.S_IMODE((Path("out") / n).stat().st_mode) for n in names} == {0o644}
 
 

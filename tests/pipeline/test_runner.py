@@ -47,12 +47,13 @@ def test_second_identical_run_is_all_cached(idx_dir, cache_dir, tmp_path):
 
 
 @pytest.mark.parametrize("change, expected", [
-    ("train.lr=0.01", ["train", "evaluate", "export"]),
-    ("split.seed=7", ["split", "train", "evaluate", "export"]),        # split stores rows: init reads the data
-    ("model.activation=tanh", ["train", "evaluate", "export"]),
-    ("model.init=glorot_uniform", ["init", "train", "evaluate", "export"]),
-    ("normalize.standardize=true", ["normalize", "train", "evaluate", "export"]),
-    ("evaluate.batch_size=7", ["evaluate", "export"]),
+    ("train.lr=0.01", ["train", "evaluate", "export", "report"]),
+    ("split.seed=7", ["split", "train", "evaluate", "export", "report"]),        # split stores rows: init reads the data
+    ("model.activation=tanh", ["train", "evaluate", "export", "report"]),
+    ("model.init=glorot_uniform", ["init", "train", "evaluate", "export", "report"]),
+    ("normalize.standardize=true", ["normalize", "train", "evaluate", "export", "report"]),
+    ("evaluate.batch_size=7", ["evaluate", "export", "report"]),
+    ("report.enabled=false", ["export", "report"]),   # export records the whole config
 ])
 def test_a_change_reruns_exactly_what_depends_on_it(idx_dir, cache_dir, change, expected):
     _run(idx_dir, cache_dir)
@@ -75,11 +76,11 @@ def test_only_computes_missing_inputs_first(idx_dir, cache_dir):
 
 def test_from_to_and_force(idx_dir, cache_dir):
     _run(idx_dir, cache_dir)
-    assert _ran(_run(idx_dir, cache_dir, selection=Selection(start="train"))) == ["train", "evaluate", "export"]
+    assert _ran(_run(idx_dir, cache_dir, selection=Selection(start="train"))) == ["train", "evaluate", "export", "report"]
     to_split = _statuses(_run(idx_dir, cache_dir, selection=Selection(stop="split")))
-    assert [n for n, s in to_split.items() if s == "skipped"] == ["normalize", "init", "train", "evaluate", "export"]
+    assert [n for n, s in to_split.items() if s == "skipped"] == ["normalize", "init", "train", "evaluate", "export", "report"]
     assert _ran(_run(idx_dir, cache_dir, selection=Selection(force="*"))) == ALL
-    assert _ran(_run(idx_dir, cache_dir, selection=Selection(force="init"))) == ["init", "train", "evaluate", "export"]
+    assert _ran(_run(idx_dir, cache_dir, selection=Selection(force="init"))) == ["init", "train", "evaluate", "export", "report"]
 
 
 def test_forced_rerun_reproduces_the_same_metrics(idx_dir, cache_dir):
@@ -136,7 +137,7 @@ class Recorder:
 def test_lifecycle_hooks_are_called_in_order(idx_dir, cache_dir):
     rec = Recorder()
     _run(idx_dir, cache_dir, extra=[(rec, "recorder")])
-    assert rec.calls[0] == ("start", tuple(ALL)) and rec.calls[-1] == ("end", 8)
+    assert rec.calls[0] == ("start", tuple(ALL)) and rec.calls[-1] == ("end", len(ALL))
     assert ("before", "train") in rec.calls
     assert ("after", "train", "ran", ["history", "params"]) in rec.calls
     rec2 = Recorder()

@@ -26,6 +26,7 @@ import pytest
 from pipeline.cache.store import Entry
 from pipeline.hooks.check import CHECKS
 from pipeline.hooks.manager import AUTOLOAD_ENV
+from pipeline.registry import STAGES
 from tests.distributions import forget_modules, set_version, write_distribution
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipeline-extras"
@@ -33,8 +34,9 @@ PROJECT = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
 SWISH = ["--set", "model.activation=swish"]
 ALL_THREE = [*SWISH, "--set", "model.init=lecun_normal", "--set", "train.optimizer=rmsprop",
              "--set", "train.lr=0.01"]
-DOWNSTREAM = {"activation": ["train", "evaluate", "export"], "optimizer": ["train", "evaluate", "export"],
-              "initializer": ["init", "train", "evaluate", "export"]}
+DOWNSTREAM = {"activation": ["train", "evaluate", "export", "report"],
+              "optimizer": ["train", "evaluate", "export", "report"],
+              "initializer": ["init", "train", "evaluate", "export", "report"]}
 
 
 @dataclass
@@ -117,7 +119,8 @@ def test_trains_end_to_end_with_all_three(extras, cli, fast_sets, tmp_path):
 def test_timing_plugin_logs_durations_and_shapes(extras, cli, fast_sets, tmp_path):
     _run(cli, fast_sets, *SWISH)
     lines = (tmp_path / "timing.log").read_text().splitlines()
-    assert len(lines) == 9 and lines[-1].startswith("[timing] run: 8 stages, 8 ran, 0 cached")
+    n = len(STAGES)
+    assert len(lines) == n + 1 and lines[-1].startswith(f"[timing] run: {n} stages, {n} ran, 0 cached")
     train = next(line for line in lines if line.startswith("[timing] train ran in "))
     assert "params=[(36, 16) float32, (16,) float32, (16, 3) float32, (3,) float32]" in train
     assert "history=dict(" in train
@@ -153,13 +156,13 @@ def test_a_version_bump_reruns_exactly_the_stages_using_the_plugin(extras, cli, 
     assert _ran(_run(cli, fast_sets, *sets)) == []
 
 
-def test_editing_swish_reruns_exactly_train_evaluate_export(extras, cli, fast_sets):
+def test_editing_swish_reruns_exactly_train_evaluate_export_report(extras, cli, fast_sets):
     first = _run(cli, fast_sets, *ALL_THREE)
     _edit(extras.package / "activations.py", "return z * _sigmoid(z)", "return _sigmoid(z) * z  # commuted")
     status = cli("status", *fast_sets, *ALL_THREE)
     assert "plugin activation: code changed" in status.out
     second = _run(cli, fast_sets, *ALL_THREE)
-    assert _ran(second) == ["train", "evaluate", "export"]
+    assert _ran(second) == ["train", "evaluate", "export", "report"]
     assert second["metrics"] == pytest.approx(first["metrics"], abs=1e-6)   # same maths
 
 

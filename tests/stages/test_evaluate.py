@@ -92,3 +92,18 @@ def test_numpy_class_labels_become_plain_python():
                            classes=list(np.arange(4, dtype=np.uint8)), activation=ACTIVATIONS["relu"])["metrics"]
     assert metrics["classes"] == [0, 1, 2, 3] and all(type(c) is int for c in metrics["classes"])
     assert type(metrics["per_class"]["val"][0]["class"]) is int
+
+
+def test_probabilities_are_the_softmax_the_metrics_were_computed_from():
+    params, x, y = _known_case()
+    out = _run(params, x, y, x[:4], y[:4])
+    proba = out["probabilities"]
+    assert proba["val"].dtype == np.float32 and proba["val"].shape == (6, 4) and proba["test"].shape == (4, 4)
+    # row i: logit 5 at Y_PRED[i], 0 elsewhere -> softmax e^5 / (e^5 + 3)
+    expected = np.full((6, 4), 1 / (np.exp(5) + 3))
+    expected[np.arange(6), Y_PRED] = np.exp(5) / (np.exp(5) + 3)
+    np.testing.assert_allclose(proba["val"], expected, rtol=1e-6)
+    np.testing.assert_array_equal(proba["test"], proba["val"][:4])
+    assert confusion_matrix(Y_TRUE, proba["val"].argmax(axis=1), labels=range(4)).tolist() \
+        == out["metrics"]["confusion_matrix"]["val"]
+    assert _run(params, x, y)["probabilities"]["test"] is None   # no test rows, no test probabilities

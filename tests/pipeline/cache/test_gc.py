@@ -11,10 +11,15 @@ import pytest
 from pipeline.cache.store import Cache
 from pipeline.commands.cache import parse_size
 from pipeline.errors import CacheError, ConfigError
+from pipeline.registry import stage_names
+
+
+#: The stages a new train.lr recomputes.
+TAIL = ("train", "evaluate", "export", "report")
 
 
 def _keys(cache: Cache) -> dict[str, set[str]]:
-    return {stage: {e.key for e in cache.entries(stage)} for stage in ("train", "evaluate", "export", "fetch")}
+    return {stage: {e.key for e in cache.entries(stage)} for stage in (*TAIL, "fetch")}
 
 
 def _run(cli, fast_sets, lr):
@@ -25,24 +30,21 @@ def test_gc_removes_the_least_recently_used_entries_and_a_hit_counts_as_a_use(cl
     _run(cli, fast_sets, 0.1)
     cache = Cache(cache_dir)
     first = _keys(cache)
-    for entry in (e for stage in ("fetch", "normalize", "encode", "split", "init", "train", "evaluate", "export")
+    for entry in (e for stage in stage_names()
                   for e in cache.entries(stage)):
         os.utime(entry.path, (time.time() - 3600, time.time() - 3600))  # used an hour ago
     _run(cli, fast_sets, 0.05)       # new train/evaluate/export; the shared prefix is hit: used now
     second = {s: k - first[s] for s, k in _keys(cache).items()}
-    assert all(len(second[s]) == 1 for s in ("train", "evaluate", "export")) and not second["fetch"]
-    sizes = {(e.meta["stage"], e.key): cache.size_of(e) for s in ("fetch", "normalize", "encode", "split", "init",
-                                                                   "train", "evaluate", "export")
-             for e in cache.entries(s)}
+    assert all(len(second[s]) == 1 for s in TAIL) and not second["fetch"]
+    sizes = {(e.meta["stage"], e.key): cache.size_of(e) for s in stage_names() for e in cache.entries(s)}
     old_tail = sum(size for (stage, key), size in sizes.items() if key in first.get(stage, set())
-                   and stage in ("train", "evaluate", "export"))
+                   and stage in TAIL)
     limit = sum(sizes.values()) - old_tail
     preview, _ = cache.gc(limit, dry_run=True)
     assert len(cache.entries("train")) == 2  # a dry run removes nothing
     removed, left = cache.gc(limit)
     assert [(e.meta["stage"], e.key) for e, _ in removed] == [(e.meta["stage"], e.key) for e, _ in preview]
-    assert {(e.meta["stage"], e.key) for e, _ in removed} == {(s, k) for s in ("train", "evaluate", "export")
-                                                              for k in first[s]}
+    assert {(e.meta["stage"], e.key) for e, _ in removed} == {(s, k) for s in TAIL for k in first[s]}
     assert left == limit and _keys(cache)["fetch"] == first["fetch"]
     again = cli("run", "-q", *fast_sets, "--set", "train.lr=0.05", "--out", "again")  # all still cached
     assert again.code == 0

@@ -30,7 +30,8 @@ def test_shared_stages_are_planned_once_and_what_one_member_needs_stays_with_it(
         by_stage.setdefault(stage, []).append(len(plan.stages[(stage, key)].members))
     # lr changes train's key only; the seed changes init's and train's
     assert by_stage == {"fetch": [4], "normalize": [4], "encode": [4], "split": [4], "init": [2, 2]}
-    assert plan.summary() == {"nodes": 4 + 2 + 3 * 4, "cached": 0, "shared": 6, "own": 12}
+    # each member's own: train, evaluate, export, report
+    assert plan.summary() == {"nodes": 4 + 2 + 4 * 4, "cached": 0, "shared": 6, "own": 16}
     for task in plan.members:  # each member waits for exactly its shared prefix
         assert task.needs == {(s, task.keys[s]) for s in ("fetch", "normalize", "encode", "split", "init")}
         assert not task.cached

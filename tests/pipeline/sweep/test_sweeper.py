@@ -67,6 +67,9 @@ def test_a_failing_member_is_isolated_and_the_sweep_exits_1(cli, base_sets, tmp_
     assert rows[0]["train.lr"] == "0.1" and rows[0]["val_accuracy"] == str(ok["metrics"]["val_accuracy"])
     # the closing table: the one finished point is the best, failures counted
     assert "best" in result.out and result.out.count("1 failed") == 3
+    # the sweep's page links every member's report, the failed ones with their error
+    page = (tmp_path / "s" / "report.html").read_text()
+    assert f'href="{ok["run_dir"]}/report.html"' in page and "training loss became nan" in page
 
 
 def test_the_table_shows_only_varying_keys_with_mean_and_std_over_seeds(cli, base_sets, tmp_path):

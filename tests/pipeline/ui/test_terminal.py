@@ -16,14 +16,15 @@ def test_the_run_ends_with_the_headline_and_the_details_come_above_it_with_v(cli
     monkeypatch.setenv("COLUMNS", "80")
     plain = cli("run", *fast_sets, "--out", "out")
     assert plain.code == 0
-    end = _last_lines(plain.out, 8)  # on a 40-line terminal this is what stays on screen
-    assert end[0].startswith("metrics") and "test" in "".join(end) and "%" in end[-3]
-    assert end[-1].startswith("outputs in out")
+    end = _last_lines(plain.out, 9)  # on a 40-line terminal this is what stays on screen
+    assert end[0].startswith("metrics") and "test" in "".join(end) and "%" in end[-4]
+    assert end[-2].startswith("outputs in out") and end[-1] == "report: out/report.html"
     assert "per class (" not in plain.out and "confusion matrix (" not in plain.out
     verbose = cli("run", "-v", *fast_sets, "--out", "out2")
     assert verbose.out.index("per class (test)") < verbose.out.index("confusion matrix") \
         < verbose.out.index("metrics") < verbose.out.index("outputs in out2")
-    assert _last_lines(verbose.out, 1)[0].startswith("outputs in out2")
+    assert _last_lines(verbose.out, 2)[0].startswith("outputs in out2")
+    assert _last_lines(verbose.out, 1) == ["report: out2/report.html"]
 
 
 def test_the_offline_fallback_is_one_unwrapped_warning_on_stderr_per_run(cli, monkeypatch):
