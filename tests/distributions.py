@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 
 def _dist_info(site: Path, name: str, version: str) -> Path:
@@ -75,3 +76,20 @@ def forget_modules_in(site: Path) -> None:
         if file and Path(file).resolve().is_relative_to(site.resolve()):
             del sys.modules[name]
     importlib.invalidate_caches()
+
+
+def installed_plugin(tmp_path: Path, monkeypatch: Any, dist: str, entry_points: Mapping[str, str],
+                     files: Mapping[str, str]) -> Iterator[Path]:
+    """Body of a fixture: ``dist`` installed in ``tmp_path/site``, autoload on; yields the site.
+
+    Its modules (the files' stems) are forgotten before and after, so an edit between tests
+    is seen and nothing leaks into the next test.
+    """
+    site = tmp_path / "site"
+    write_distribution(site, dist, "1.0", entry_points, files)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delenv("PIPELINE_DISABLE_PLUGIN_AUTOLOAD")
+    modules = [Path(name).stem for name in files]
+    forget_modules(*modules)
+    yield site
+    forget_modules(*modules)

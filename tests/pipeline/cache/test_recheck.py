@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.hooks.manager import AUTOLOAD_ENV
-from tests.distributions import forget_modules, write_distribution
+from tests.distributions import installed_plugin
 
 #: An activation whose slope comes from the environment: an input no key can see.
 LEAKY = '''\
@@ -38,13 +37,7 @@ def pipeline_register_activations():
 
 @pytest.fixture
 def envleaky(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    write_distribution(site, "envleaky", "1.0", {"envleaky": "envleaky"}, {"envleaky.py": LEAKY})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delenv(AUTOLOAD_ENV)
-    forget_modules("envleaky")
-    yield
-    forget_modules("envleaky")
+    yield from installed_plugin(tmp_path, monkeypatch, "envleaky", {"envleaky": "envleaky"}, {"envleaky.py": LEAKY})
 
 
 def _run(cli, *args: str, out: str):

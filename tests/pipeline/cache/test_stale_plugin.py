@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.hooks.manager import AUTOLOAD_ENV
-from tests.distributions import forget_modules, write_distribution
+from tests.distributions import forget_modules, installed_plugin
 
 GELU = '''\
 import math
@@ -53,13 +52,8 @@ def pipeline_register_activations():
 
 @pytest.fixture
 def gelu(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    write_distribution(site, "gelu-plugin", "1.0", {"gelu": "gelu_plugin"}, {"gelu_plugin.py": GELU})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delenv(AUTOLOAD_ENV)
-    forget_modules("gelu_plugin")
-    yield site / "gelu_plugin.py"
-    forget_modules("gelu_plugin")
+    for site in installed_plugin(tmp_path, monkeypatch, "gelu-plugin", {"gelu": "gelu_plugin"}, {"gelu_plugin.py": GELU}):
+        yield site / "gelu_plugin.py"
 
 
 def _run(cli, args, out: str) -> dict:

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.hooks import check
-from pipeline.hooks.manager import AUTOLOAD_ENV
-from tests.distributions import forget_modules, write_distribution
+from tests.distributions import installed_plugin
 
 PLUGS = '''\
 import numpy as np
@@ -56,13 +55,7 @@ def pipeline_register_optimizers():
 
 @pytest.fixture
 def plugs(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    write_distribution(site, "plugs", "1.0", {"plugs": "plugs"}, {"plugs.py": PLUGS})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delenv(AUTOLOAD_ENV)
-    forget_modules("plugs")
-    yield
-    forget_modules("plugs")
+    yield from installed_plugin(tmp_path, monkeypatch, "plugs", {"plugs": "plugs"}, {"plugs.py": PLUGS})
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.hooks.manager import AUTOLOAD_ENV
-from tests.distributions import forget_modules, write_distribution
+from tests.distributions import installed_plugin
 
 PACKAGE = '''\
 import json
@@ -94,13 +93,7 @@ def before_epoch(epoch, epochs, lr):
 
 @pytest.fixture
 def hookpkg(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    write_distribution(site, "hookpkg", "1.0", {"hookpkg": "hookpkg"}, {"hookpkg.py": PACKAGE})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.delenv(AUTOLOAD_ENV)
-    forget_modules("hookpkg")
-    yield
-    forget_modules("hookpkg")
+    yield from installed_plugin(tmp_path, monkeypatch, "hookpkg", {"hookpkg": "hookpkg"}, {"hookpkg.py": PACKAGE})
 
 
 def _run(cli, *args, out):
