@@ -110,9 +110,13 @@ def ran_once(out: Path, doc: dict) -> tuple[bool, dict[str, int]]:
 
 
 def dataset_mb(cache: Path) -> float:
-    """Bytes of split's arrays (what a member reads), in MB."""
-    entry = next(p for p in (cache / "split").iterdir() if (p / "entry.json").exists())
-    return sum(f.stat().st_size for f in entry.glob("*.joblib")) / 1e6
+    """Bytes of the arrays a member reads, in MB: fetch's pixels and labels and split's row numbers
+    (split stores row numbers, not copies, so its entry alone would count the data as ~1 MB)."""
+    total = 0
+    for stage in ("fetch", "split"):
+        entry = next(p for p in (cache / stage).iterdir() if (p / "entry.json").exists())
+        total += sum(f.stat().st_size for f in entry.glob("*.joblib"))
+    return total / 1e6
 
 
 def main() -> int:
