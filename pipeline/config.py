@@ -79,7 +79,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    batch_size: int = _f(4096, "rows per forward pass while evaluating (memory, not results)",
+    batch_size: int = _f(1024, "rows per forward pass while evaluating (memory, not results)",
                          check="positive")
 
 
