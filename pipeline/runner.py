@@ -50,6 +50,9 @@ class Runner:
     stages: tuple[Stage, ...] = STAGES
     #: Run the conformance checks on third-party plugins before first use (pipeline.hooks.contracts).
     check_contracts: bool = True
+    #: Stages another process computed for this very run (a sweep's worker, which leaves the
+    #: report to the client): found cached under the same key, they are recorded as it ran them.
+    ran_elsewhere: dict[str, StageResult] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         validate(self.stages)
@@ -172,7 +175,8 @@ class Runner:
         self.plugins.call("after_stage_run", stage=stage.name, key=key, status=status,
                           seconds=result.seconds, outputs=entry.outputs())
         self.display.stage_done(result)
-        return result
+        elsewhere = self.ran_elsewhere.get(stage.name)
+        return elsewhere if status == "cached" and elsewhere is not None and elsewhere.key == key else result
 
     def _why(self, stage: Stage) -> str:
         from pipeline.cache.keys import explain

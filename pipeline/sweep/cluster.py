@@ -66,6 +66,8 @@ class DaskBackend:
         Directories every worker must see (the cache, the sweep directory).
     """
 
+    out_of_process = True   # members' reports are drawn by the client (pipeline.sweep.scheduler)
+
     def __init__(self, address: str, shared: Sequence[Path]):
         try:
             from distributed import Client

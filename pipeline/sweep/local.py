@@ -35,6 +35,8 @@ class _FutureBackend:
 
     slots = 1
     description = ""
+    #: Whether tasks run in other processes (the scheduler then draws members' reports itself).
+    out_of_process = False
 
     def wait(self, futures: Collection[Any], timeout: float) -> set[Any]:
         done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
@@ -85,6 +87,8 @@ def _ignore_sigint() -> None:
 
 class ProcessPool(_FutureBackend):
     """``--jobs N``: joblib's process pool (loky), each worker's BLAS limited to CPUs // N threads."""
+
+    out_of_process = True
 
     def __init__(self, jobs: int):
         from joblib.externals.loky import get_reusable_executor

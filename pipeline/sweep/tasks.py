@@ -54,6 +54,9 @@ class Job:
         Plugins blocked with ``-p no:NAME``.
     autoload : bool or None
         Whether to load entry-point plugins (None: as the environment says).
+    ran_elsewhere : tuple of dict
+        Stage results (``name, status, seconds, key``) of a worker that computed this member's
+        stages for it (the client then draws the report): recorded in ``run.json`` as they ran.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Job:
     run_dir: str | None = None
     blocked: tuple[str, ...] = ()
     autoload: bool | None = None
+    ran_elsewhere: tuple[dict[str, Any], ...] = ()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -166,7 +170,9 @@ def execute(job: Job) -> dict[str, Any]:
     display = FileDisplay(job.progress_dir, job.name)
     result: dict[str, Any] = {"status": "ok", "error": None, "metrics": {}, "stages": [], "worker": worker_name()}
     try:
-        runner = Runner(job.config, Cache(job.cache_root), _plugins(job.blocked, job.autoload), display)
+        ran = {r["name"]: StageResult(**r) for r in job.ran_elsewhere if r["status"] == "ran"}
+        runner = Runner(job.config, Cache(job.cache_root), _plugins(job.blocked, job.autoload), display,
+                        ran_elsewhere=ran)
         _check_keys(runner, job)
         selection = Selection(stop=job.stage) if job.stage else Selection()
         record = runner.run(selection, Path(job.run_dir) if job.run_dir else None)

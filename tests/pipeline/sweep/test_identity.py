@@ -46,8 +46,11 @@ def lone(mnist_shaped, tmp_path_factory):
 
 def _check(result, lone):
     member = next(m for m in result.members if m["overrides"] == {"train.lr": 0.1})
-    for name in ("model.npz", "metrics.json"):
-        assert (result.out / member["run_dir"] / name).read_bytes() == (lone / name).read_bytes(), name
+    run_dir = result.out / member["run_dir"]
+    # the report too: where workers are other processes, this process draws it (pipeline.sweep.scheduler)
+    for name in ("model.npz", "metrics.json", "curves.png", "weights.png"):
+        assert (run_dir / name).read_bytes() == (lone / name).read_bytes(), name
+    assert (run_dir / "report.html").is_file()
 
 
 def _sweep(mnist_shaped, tmp_path, **kwargs):

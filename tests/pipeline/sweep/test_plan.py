@@ -12,6 +12,7 @@ from pipeline.runner import Runner
 from pipeline.sweep import grid as g, run_sweep
 from pipeline.sweep.local import InProcess
 from pipeline.sweep.plan import build
+from pipeline.sweep.scheduler import WORKER_STOP
 from pipeline.toml_io import parse_assignment
 
 
@@ -94,3 +95,36 @@ def test_a_fully_cached_sweep_costs_nothing(base_sets, cache_dir, tmp_path, monk
     for member in again.members:
         record = json.loads(Path(again.out / member["run_dir"] / "run.json").read_text())
         assert {s["status"] for s in record["stages"]} == {"cached"}
+
+
+class OutOfProcess(InProcess):
+    """The in-process backend posing as one whose workers are other processes: records the jobs."""
+
+    out_of_process = True
+
+    def __init__(self):
+        super().__init__()
+        self.jobs = []
+
+    def submit(self, job):
+        self.jobs.append(job)
+        return super().submit(job)
+
+
+def test_where_workers_are_other_processes_the_client_draws_each_report_once(base_sets, tmp_path, monkeypatch):
+    backend = OutOfProcess()
+    monkeypatch.setattr("pipeline.sweep.local.local_backend", lambda jobs, scheduler=None: backend)
+    result = run_sweep(grid_args=["train.lr=0.05,0.1"], sets=base_sets, jobs=2, out=tmp_path / "s", autoload=False)
+    assert not result.failed and len(result.members) == 2
+    parts = [job for job in backend.jobs if job.name.startswith("member-")]
+    assert len(parts) == 2 and all(job.stage == WORKER_STOP and job.run_dir is None for job in parts)
+    ran = [(c["stage"], c["key"]) for c in result.document["computed"]]
+    for member in result.members:
+        run_dir = tmp_path / "s" / member["run_dir"]
+        record = json.loads((run_dir / "run.json").read_text())
+        statuses = {s["name"]: s["status"] for s in record["stages"]}
+        assert statuses["train"] == statuses["report"] == "ran"  # train on the worker, the report here
+        assert (run_dir / "report.html").is_file() and (run_dir / "weights.png").is_file()
+        assert member["status"] == "ok" and member["seconds"] > 0
+        ran += [(s["name"], s["key"]) for s in record["stages"] if s["status"] == "ran"]
+    assert len(ran) == len(set(ran))  # every (stage, key) once: the worker's stages are not drawn twice
