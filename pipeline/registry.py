@@ -38,8 +38,9 @@ class Stage:
     context : tuple of str
         Keywords the runner supplies that cannot change the outputs:
         ``"progress"`` (a :class:`pipeline.api.Progress`), ``"data_home"``
-        (a directory for downloads, inside the cache dir) and ``"events"``
-        (``events(hook_name, **kwargs)`` calls an observe-only lifecycle hook).
+        (a directory for downloads, inside the cache dir), ``"events"``
+        (``events(hook_name, **kwargs)`` calls an observe-only lifecycle hook) and ``"builtin"``
+        (the plugin kinds whose implementation is a built-in one, checked by the project's tests).
     libraries : tuple of str
         Optional modules (named as their distribution) whose version, or absence, changes
         the outputs; part of the cache key (numpy's and scikit-learn's always are).
@@ -83,7 +84,7 @@ STAGES: tuple[Stage, ...] = (
           ("params", "history", "metrics", "classes", "preprocessing", "dataset"),
           ("model.npz", "model.json", "model.onnx"), plugins={"activation": "model.activation",
                                                                 "onnx_activation": "model.activation"},
-          context=("progress",), libraries=("onnx",)),
+          context=("progress", "builtin"), libraries=("onnx",)),
     Stage("report", "stages.report", ("report",),
           ("params", "history", "metrics", "probabilities", "x_raw", "x_raw_test", "y_all", "y_all_test",
            "preprocessing", "val_rows", "test_rows", "classes", "dataset"),

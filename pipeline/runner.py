@@ -220,9 +220,11 @@ class Runner:
             self._probe(stage)
             self.display.stage_started(stage.name, self._why(stage))
             kwargs = {name: self._output(self._made_by[name], name) for name in stage.reads}
-            kwargs.update({kind: impl.obj for kind, impl in self.plan.implementations[stage.name].items()})
+            implementations = self.plan.implementations[stage.name]
+            kwargs.update({kind: impl.obj for kind, impl in implementations.items()})
             context = {"progress": self.display.progress(stage.name), "data_home": str(self.cache.data_home),
-                       "events": lambda hook, **figures: self.plugins.call(hook, config=self.config, **figures)}
+                       "events": lambda hook, **figures: self.plugins.call(hook, config=self.config, **figures),
+                       "builtin": frozenset(kind for kind, impl in implementations.items() if impl.plugin.builtin)}
             kwargs.update({name: context[name] for name in stage.context})
             self.plugins.call("before_stage_run", stage=stage.name, key=key, config=self.config)
             started = time.perf_counter()

@@ -57,3 +57,18 @@ def test_json_fields():
 
 def test_output_is_deterministic():
     assert _export()[2] == _export()[2]
+
+
+def test_a_run_with_built_in_activations_trusts_their_onnx_form_without_the_reference_evaluator(idx_dir, tmp_path):
+    # built-in forms are checked by tests/pipeline/nn/test_onnx.py; a plugin's form is checked in every
+    # export (test_onnx.py: the forms that fail), which needs onnx's reference evaluator (80 ms, 10 MB)
+    import sys
+
+    from tests.pipeline.processes import cli_args, run
+
+    cache = tmp_path / "cache"
+    result = run(cache, cli_args(idx_dir, tmp_path / "out"), [sys.executable, "-X", "importtime", "-m", "pipeline"])
+    assert result.returncode == 0, result.stderr
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "import time:" in line}
+    assert "onnx" in imported and (tmp_path / "out" / "model.onnx").is_file()
+    assert not any(m == "onnx.reference" or m.startswith("onnx.reference.") for m in imported)

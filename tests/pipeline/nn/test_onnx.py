@@ -20,7 +20,7 @@ from pipeline.data.idx import read_idx
 from pipeline.errors import PluginError
 from pipeline.hooks.manager import load_plugins
 from pipeline.nn import network
-from pipeline.nn.onnx import IR_VERSION, OPSET, build_model
+from pipeline.nn.onnx import IR_VERSION, OPSET, build_model, check_form
 from pipeline.predict import Model, predict
 from pipeline.runner import Runner
 from pipeline.toml_io import parse_assignment
@@ -213,3 +213,9 @@ def test_without_the_onnx_package_export_says_how_to_get_it(idx_dir, tmp_path):
     assert (tmp_path / "out" / "model.onnx").is_file()
     stages = {s["name"]: s["status"] for s in json.loads((tmp_path / "out" / "run.json").read_text())["stages"]}
     assert stages["export"] == "ran" and stages["train"] == "cached"
+
+
+@pytest.mark.parametrize("name", sorted(ONNX_FORMS))
+def test_every_built_in_form_computes_its_activation(name):
+    # export trusts the built-in forms without checking them in every run: this is their check
+    check_form(ONNX_FORMS[name], ACTIVATIONS[name].forward)
