@@ -26,6 +26,7 @@ import types
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache.imports import imported_modules
 from pipeline.cache.reach import Reach, distribution_tops, package_files
 
 def _digest(parts: list[str]) -> str:
@@ -49,26 +50,6 @@ def _module_path(name: str) -> Path | None:
             if candidate.is_file():
                 return candidate
     return None
-
-
-def _imported_modules(tree: ast.Module, module: str, is_package: bool) -> set[str]:
-    """Absolute names of the modules an AST imports (``from .x import y`` resolved)."""
-    base = module if is_package else module.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            parent = base
-            for _ in range(max(node.level - 1, 0)):
-                parent = parent.rpartition(".")[0]
-            root = node.module or ""
-            if node.level:
-                root = f"{parent}.{root}" if root else parent
-            found.add(root)
-            # ``from pipeline.nn import network`` imports the submodule ``pipeline.nn.network``
-            found.update(f"{root}.{alias.name}" for alias in node.names)
-    return found
 
 
 @functools.lru_cache(maxsize=None)
@@ -101,7 +82,7 @@ def module_fingerprint(name: str, packages: tuple[str, ...] = ()) -> str:
         text = path.read_text(encoding="utf-8")
         sources[current] = text
         tree = ast.parse(text)
-        for dep in _imported_modules(tree, current, path.name == "__init__.py"):
+        for dep in imported_modules(tree, current, path.name == "__init__.py"):
             if dep.split(".")[0] in followed and dep not in sources and _module_path(dep):
                 todo.append(dep)
     return _digest([f"{mod}\n{sources[mod]}" for mod in sorted(sources)])

@@ -38,6 +38,8 @@ import types
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache.imports import imported_modules
+
 #: Names whose use means "this code reads its module by name": hash the whole module.
 MODULE_WIDE = frozenset({"getattr", "vars", "globals", "locals", "__dict__", "hasattr"})
 #: Names whose use means "this code can reach anything": hash the whole distribution.
@@ -309,16 +311,4 @@ def _local_imports(fn: types.FunctionType) -> set[str]:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return set()
-    package = fn.__module__.rpartition(".")[0] if not fn.__globals__.get("__path__") else fn.__module__
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package
-            for _ in range(max(node.level - 1, 0)):
-                base = base.rpartition(".")[0]
-            root = (f"{base}.{node.module}" if node.module else base) if node.level else node.module
-            found.add(root)
-            found.update(f"{root}.{a.name}" for a in node.names)
-    return found
+    return imported_modules(tree, fn.__module__, bool(fn.__globals__.get("__path__")))
