@@ -9,7 +9,6 @@ without ``run.json`` younger than :data:`RECENT` seconds (it may still be runnin
 
 from __future__ import annotations
 
-import fcntl
 import json
 import shutil
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.cache.locks import held
 from pipeline.errors import ConfigError
 
 #: A run directory without run.json that changed more recently than this may belong to a running run.
@@ -140,25 +140,12 @@ def _per_class(ma: dict[str, Any], mb: dict[str, Any]) -> list[tuple]:
     return rows
 
 
-def _sweep_running(path: Path) -> bool:
-    lock = path / SWEEP_LOCK
-    if not lock.exists():
-        return False
-    with open(lock, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
-
-
 def protected(info: RunInfo, root: Path, now: float | None = None) -> str | None:
     """Why ``prune`` must keep ``info`` whatever its age, or None."""
     latest = root / "latest"
     if latest.is_symlink() and latest.resolve() == info.path.resolve():
         return "runs/latest points at it"
-    if info.kind == "sweep" and _sweep_running(info.path):
+    if info.kind == "sweep" and held(info.path / SWEEP_LOCK):
         return "the sweep is running"
     if info.status == "incomplete" and (now or time.time()) - info.time < RECENT:
         return "no run.json yet: it may still be running"

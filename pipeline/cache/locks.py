@@ -54,17 +54,38 @@ def flock(path: Path, operation: int, on_wait: Callable[[int | None], None] | No
 
 def holder_of(path: Path) -> int | None:
     """The pid of the process holding ``path`` exclusively now (0 when it wrote none), or None."""
+    with _probe(path, fcntl.LOCK_SH) as busy:  # a shared probe: only an exclusive holder blocks it
+        return None if busy is None else _pid_in(busy) or 0
+
+
+def held(path: Path) -> bool:
+    """Whether any process holds ``path`` now, shared or exclusively; never waits, never creates it.
+
+    For locks held shared (``cache.lock`` by every running pipeline, a sweep's ``.sweep.lock``),
+    which :func:`holder_of` does not see.
+    """
+    with _probe(path, fcntl.LOCK_EX) as busy:  # an exclusive probe: any holder blocks it
+        return busy is not None
+
+
+@contextlib.contextmanager
+def _probe(path: Path, operation: int) -> Iterator[Any | None]:
+    """Try ``flock(operation)`` on ``path`` without waiting: yields the open file when another
+    holder blocks it, else None (the probe's own lock, if it got one, is released at once)."""
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # flock needs no write access, and a missing file stays missing
     except OSError:  # no lock file (or a damaged one): nobody holds it
-        return None
+        yield None
+        return
     with handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(handle, operation | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _pid_in(handle) or 0
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return None
+            busy = True
+        else:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            busy = False
+        yield handle if busy else None
 
 
 def _pid_in(handle: Any) -> int | None:

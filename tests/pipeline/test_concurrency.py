@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from pipeline.cache.locks import held, holder_of
 from pipeline.cache.store import Cache
 from pipeline.registry import stage_names
 from tests.conftest import FAST
@@ -90,26 +91,11 @@ def test_runs_with_different_configs_share_the_common_stages(tmp_path, idx_dir):
     assert a["metrics"] != b["metrics"]
 
 
-def _held_by_another(lock: Path) -> bool:
-    """Whether some process holds ``lock`` (flock), without waiting."""
-    import fcntl
-
-    if not lock.exists():
-        return False
-    with open(lock, "a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
 def test_cache_clear_during_a_run_is_refused_and_the_run_finishes(tmp_path, idx_dir):
     cache_dir = tmp_path / "cache"
     training = start(tmp_path, cache_dir, idx_dir, "--set", "train.epochs=400")
     deadline = time.monotonic() + 60
-    while not _held_by_another(cache_dir / "locks" / "cache.lock"):
+    while not held(cache_dir / "locks" / "cache.lock"):
         assert training.poll() is None and time.monotonic() < deadline, "the run never held the cache"
         time.sleep(0.01)
     clear = run(cache_dir, ["cache", "clear"])
@@ -124,8 +110,6 @@ def test_cache_clear_during_a_run_is_refused_and_the_run_finishes(tmp_path, idx_
 
 def _computing(cache_dir: Path, stage: str) -> int | None:
     """The pid a run wrote into the lock of a ``stage`` entry it holds now, or None."""
-    from pipeline.cache.locks import holder_of
-
     pids = [holder_of(lock) for lock in (cache_dir / "locks").glob(f"{stage}-*.lock")]
     return next((pid for pid in pids if pid is not None), None)
 

@@ -6,7 +6,7 @@ import fcntl
 import os
 import threading
 
-from pipeline.cache.locks import flock, holder_of
+from pipeline.cache.locks import flock, held, holder_of
 
 
 def test_a_waiter_is_told_the_holders_pid_and_a_released_lock_has_no_holder(tmp_path):
@@ -31,3 +31,15 @@ def test_a_waiter_is_told_the_holders_pid_and_a_released_lock_has_no_holder(tmp_
     with flock(path, fcntl.LOCK_EX, on_wait=waited.append):
         pass
     assert waited == [os.getpid()]  # not called when the lock was free
+
+
+def test_held_sees_a_shared_holder_that_holder_of_does_not(tmp_path):
+    path = tmp_path / "cache.lock"
+    assert not held(path) and not path.exists()  # probing creates no lock file
+    with flock(path, fcntl.LOCK_SH):  # as every running pipeline holds cache.lock
+        assert held(path)
+        assert holder_of(path) is None  # only an exclusive holder has a pid to tell
+    assert not held(path)
+    with flock(path, fcntl.LOCK_EX):
+        assert held(path) and holder_of(path) == os.getpid()
+    assert not held(path)
