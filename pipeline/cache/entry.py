@@ -93,6 +93,10 @@ class Entry:
         """All outputs as a mapping that loads each on first access."""
         return LazyOutputs(self)
 
+    def size(self) -> int:
+        """Bytes on disk of this entry (its files, ``entry.json`` included)."""
+        return sum(p.stat().st_size for p in self.path.iterdir())
+
 
 class LazyOutputs(Mapping):
     """Read-only mapping of an entry's outputs, each loaded on first access."""

@@ -100,7 +100,8 @@ class Cache:
         """Where downloads are kept (the fetch stage's ``data_home``)."""
         return self._dir(self.root / "downloads")
 
-    def _stage_dir(self, stage: str) -> Path:
+    def stage_dir(self, stage: str) -> Path:
+        """``<root>/<stage>``: the stage's entries and its ``LATEST`` (may not exist yet)."""
         return self.root / stage
 
     def find(self, stage: str, key: str) -> Entry | None:
@@ -111,7 +112,7 @@ class Cache:
         CorruptEntry
             The entry directory exists but its ``entry.json`` is missing, unreadable or wrong.
         """
-        path = self._stage_dir(stage) / key
+        path = self.stage_dir(stage) / key
         try:
             meta = json.loads((path / ENTRY_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -127,7 +128,7 @@ class Cache:
 
     def has(self, stage: str, key: str) -> bool:
         """Whether an entry for ``(stage, key)`` exists (one ``stat``; not checked)."""
-        return (self._stage_dir(stage) / key / ENTRY_FILE).exists()
+        return (self.stage_dir(stage) / key / ENTRY_FILE).exists()
 
     def lookup(self, stage: str, key: str) -> Entry | None:
         """The entry for ``(stage, key)``, or None; a damaged ``entry.json`` counts as none."""
@@ -139,7 +140,7 @@ class Cache:
     def latest(self, stage: str) -> Entry | None:
         """The entry of ``stage`` used most recently, whatever its key."""
         try:
-            key = (self._stage_dir(stage) / "LATEST").read_bytes().decode("ascii").strip()
+            key = (self.stage_dir(stage) / "LATEST").read_bytes().decode("ascii").strip()
         except (OSError, UnicodeDecodeError):  # missing, a directory, or garbage: no pointer
             return None
         if not key.isalnum():  # damaged: never let it name a path outside the stage directory
@@ -148,11 +149,11 @@ class Cache:
 
     def sweep(self, stage: str) -> int:
         """Remove what killed writers left in the stage's directory; returns the count."""
-        return sweep(self._stage_dir(stage))
+        return sweep(self.stage_dir(stage))
 
     def mark_latest(self, stage: str, key: str) -> None:
         """Remember ``key`` as the entry of ``stage`` used most recently (no write when unchanged)."""
-        path = self._stage_dir(stage) / "LATEST"
+        path = self.stage_dir(stage) / "LATEST"
         try:
             if path.read_bytes() == key.encode():
                 return
@@ -164,9 +165,9 @@ class Cache:
 
     def record_use(self, stage: str, key: str) -> None:
         """Note that ``(stage, key)`` was just used (hit or computed): its directory's mtime,
-        which :meth:`gc` reads as the last use (nothing inside an entry changes after it is stored)."""
+        which ``cache gc`` reads as the last use (nothing inside an entry changes after it is stored)."""
         with contextlib.suppress(FileNotFoundError):  # discarded meanwhile: nothing to note
-            os.utime(self._stage_dir(stage) / key)
+            os.utime(self.stage_dir(stage) / key)
 
     def _flock(self, name: str, operation: int, on_wait: Callable[[int | None], None] | None = None,
                ) -> contextlib.AbstractContextManager[None]:
@@ -186,10 +187,20 @@ class Cache:
         return holder_of(self.root / "locks" / f"{stage}-{key}.lock")
 
     def in_use(self) -> contextlib.AbstractContextManager[None]:
-        """Held, shared, by every run from start to end, so that :meth:`clear` cannot pull entries
-        from under it (runs share it with each other)."""
+        """Held, shared, by every run from start to end, so that ``cache clear`` and ``cache gc``
+        (:mod:`pipeline.cache.gc`) cannot pull entries from under it (runs share it with each other)."""
         self.check_writable()
         return self._flock("cache.lock", fcntl.LOCK_SH)
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        """Hold ``cache.lock`` exclusively, or raise :class:`CacheError` when a run holds it."""
+        try:
+            with self._flock("cache.lock", fcntl.LOCK_EX | fcntl.LOCK_NB):
+                yield
+        except BlockingIOError:
+            raise CacheError(f"cache '{self.root}' is in use by a running pipeline; nothing was removed; "
+                             f"try again when that run has finished") from None
 
     def check_writable(self) -> None:
         """Raise :class:`DiskError` (one line, hint ``--cache-dir``) when the cache cannot be written,
@@ -219,7 +230,7 @@ class Cache:
         """
         import joblib
 
-        stage_dir = self._dir(self._stage_dir(stage))
+        stage_dir = self._dir(self.stage_dir(stage))
         sweep(stage_dir)
         tmp = Path(tempfile.mkdtemp(dir=stage_dir, prefix=tmp_prefix(key), suffix=".tmp"))
         try:
@@ -256,7 +267,7 @@ class Cache:
     def discard(self, stage: str, key: str) -> None:
         """Remove one entry (used when it turned out to be corrupt): renamed away first, so a
         concurrent reader sees the whole entry or none of it."""
-        path = self._stage_dir(stage) / key
+        path = self.stage_dir(stage) / key
         if not path.exists():
             return
         trash = Path(tempfile.mkdtemp(dir=path.parent, prefix=tmp_prefix(key), suffix=".tmp"))
@@ -266,71 +277,9 @@ class Cache:
 
     def entries(self, stage: str) -> list[Entry]:
         """Every readable entry of ``stage``."""
-        stage_dir = self._stage_dir(stage)
+        stage_dir = self.stage_dir(stage)
         if not stage_dir.is_dir():
             return []
         found = [self.lookup(stage, p.name) for p in stage_dir.iterdir()
                  if not p.name.startswith(".") and p.name != "LATEST"]
         return [e for e in found if e is not None]
-
-    def size_of(self, entry: Entry) -> int:
-        """Bytes on disk of one entry."""
-        return sum(p.stat().st_size for p in entry.path.iterdir())
-
-    def _alone(self) -> contextlib.AbstractContextManager[None]:
-        """Hold ``cache.lock`` exclusively, or raise :class:`CacheError` when a run holds it."""
-        return _exclusive(self)
-
-    def gc(self, max_bytes: int, dry_run: bool = False) -> tuple[list[tuple[Entry, int]], int]:
-        """Remove the least recently used entries until the entries fit in ``max_bytes``.
-
-        Only while no run holds the cache (:meth:`in_use`), so no entry a running process
-        reads or computes can go. Downloads are kept.
-
-        Returns
-        -------
-        (list of (Entry, int), int)
-            The entries removed (or, with ``dry_run``, that would be) with their sizes, and the
-            bytes left.
-        """
-        from pipeline.registry import stage_names
-
-        with self._alone():
-            found = [(e.path.stat().st_mtime, e, self.size_of(e)) for n in stage_names() for e in self.entries(n)]
-            total = sum(size for _, _, size in found)
-            removed = []
-            for _, entry, size in sorted(found, key=lambda t: t[0]):
-                if total <= max_bytes:
-                    break
-                if not dry_run:
-                    self.discard(entry.meta["stage"], entry.key)
-                removed.append((entry, size))
-                total -= size
-        return removed, total
-
-    def clear(self, stage: str | None = None) -> int:
-        """Delete every entry (of one stage, or all; downloads are kept). Returns entries removed.
-
-        Raises
-        ------
-        CacheError
-            A run is using the cache (:meth:`in_use`); nothing was deleted.
-        """
-        from pipeline.registry import stage_names
-
-        removed = 0
-        with self._alone():
-            for name in [stage] if stage else stage_names():
-                removed += len(self.entries(name))
-                shutil.rmtree(self._stage_dir(name), ignore_errors=True)
-        return removed
-
-
-@contextlib.contextmanager
-def _exclusive(cache: Cache) -> Iterator[None]:
-    try:
-        with cache._flock("cache.lock", fcntl.LOCK_EX | fcntl.LOCK_NB):
-            yield
-    except BlockingIOError:
-        raise CacheError(f"cache '{cache.root}' is in use by a running pipeline; nothing was removed; "
-                         f"try again when that run has finished") from None

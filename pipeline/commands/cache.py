@@ -28,6 +28,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 
 def run(s: Any) -> int:
+    from pipeline.cache.gc import clear
     from pipeline.registry import get_stage
 
     cache = s.cache()
@@ -36,7 +37,7 @@ def run(s: Any) -> int:
     if s.args.action == "clear":
         if s.args.stage:
             get_stage(s.args.stage)
-        removed = cache.clear(s.args.stage)
+        removed = clear(cache, s.args.stage)
         s.console.print(f"removed {removed} entr{'y' if removed == 1 else 'ies'} from {cache.root}")
         return 0
     return info(s, cache)
@@ -54,7 +55,7 @@ def info(s: Any, cache: Any) -> int:
     total = 0
     for stage in STAGES:
         entries = cache.entries(stage.name)
-        size = sum(cache.size_of(e) for e in entries)
+        size = sum(e.size() for e in entries)
         total += size
         latest = cache.latest(stage.name)
         table.add_row(stage.name, str(len(entries)), f"{size / 1e6:.1f}", latest.key[:12] if latest else "")
@@ -82,13 +83,14 @@ def parse_size(text: str) -> int:
 
 def gc(s: Any, cache: Any) -> int:
     """Remove least recently used entries until the cache fits in ``--max-size``."""
+    from pipeline.cache.gc import collect
     from pipeline.errors import ConfigError
 
     if s.args.max_size is None:
         raise ConfigError("cache gc needs --max-size SIZE, e.g. `pipeline cache gc --max-size 5GB`")
     if s.args.stage:
         raise ConfigError("cache gc works on the whole cache; it takes no stage name")
-    removed, left = cache.gc(parse_size(s.args.max_size), dry_run=s.args.dry_run)
+    removed, left = collect(cache, parse_size(s.args.max_size), dry_run=s.args.dry_run)
     verb = "would remove" if s.args.dry_run else "removed"
     for entry, size in removed:
         s.console.print(f"{verb} {entry.meta['stage']}/{entry.key} ({size / 1e6:.1f} MB)", highlight=False)

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 
+from pipeline.cache.gc import clear
 from pipeline.cache.store import Cache, CorruptEntry
 from pipeline.errors import CacheError
 
@@ -79,7 +80,7 @@ def test_store_replaces_and_latest_pointer(cache_dir):
     assert cache.latest("fetch") is None
     cache.mark_latest("fetch", "k1")
     assert cache.latest("fetch").key == "k1"
-    assert cache.clear() == 1 and cache.lookup("fetch", "k1") is None
+    assert clear(cache) == 1 and cache.lookup("fetch", "k1") is None
 
 
 def test_lock_serialises_writers(cache_dir):

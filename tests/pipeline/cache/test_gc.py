@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from pipeline.cache.gc import collect
 from pipeline.cache.store import Cache
 from pipeline.commands.cache import parse_size
 from pipeline.errors import CacheError, ConfigError
@@ -36,13 +37,13 @@ def test_gc_removes_the_least_recently_used_entries_and_a_hit_counts_as_a_use(cl
     _run(cli, fast_sets, 0.05)       # new train/evaluate/export; the shared prefix is hit: used now
     second = {s: k - first[s] for s, k in _keys(cache).items()}
     assert all(len(second[s]) == 1 for s in TAIL) and not second["fetch"]
-    sizes = {(e.meta["stage"], e.key): cache.size_of(e) for s in stage_names() for e in cache.entries(s)}
+    sizes = {(e.meta["stage"], e.key): e.size() for s in stage_names() for e in cache.entries(s)}
     old_tail = sum(size for (stage, key), size in sizes.items() if key in first.get(stage, set())
                    and stage in TAIL)
     limit = sum(sizes.values()) - old_tail
-    preview, _ = cache.gc(limit, dry_run=True)
+    preview, _ = collect(cache, limit, dry_run=True)
     assert len(cache.entries("train")) == 2  # a dry run removes nothing
-    removed, left = cache.gc(limit)
+    removed, left = collect(cache, limit)
     assert [(e.meta["stage"], e.key) for e, _ in removed] == [(e.meta["stage"], e.key) for e, _ in preview]
     assert {(e.meta["stage"], e.key) for e, _ in removed} == {(s, k) for s in TAIL for k in first[s]}
     assert left == limit and _keys(cache)["fetch"] == first["fetch"]
@@ -56,7 +57,7 @@ def test_gc_never_removes_anything_while_a_run_holds_the_cache(cli, fast_sets, c
     before = _keys(cache)
     with cache.in_use():  # as every running pipeline (and sweep) holds it
         with pytest.raises(CacheError, match="in use by a running pipeline; nothing was removed"):
-            cache.gc(0)
+            collect(cache, 0)
         result = cli("cache", "gc", "--max-size", "0")
         assert result.code == 1 and result.err.count("\n") == 1
     assert _keys(cache) == before
