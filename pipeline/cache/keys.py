@@ -20,7 +20,8 @@ from typing import Any
 from pipeline.cache.store import CACHE_FORMAT
 from pipeline.config import Config
 from pipeline.cache.fingerprint import module_fingerprint
-from pipeline.hooks.manager import Implementation, Plugins
+from pipeline.hooks.manager import Plugins
+from pipeline.hooks.registries import Implementation
 from pipeline.registry import STAGES, Stage, upstream
 
 #: The project's own packages: a stage's code fingerprint follows its imports into these.

@@ -18,7 +18,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> argparse.ArgumentPa
 
 
 def run(s: Any) -> int:
-    from pipeline.hooks.manager import KINDS
+    from pipeline.hooks.registries import KINDS
     from pipeline.ui.blocks import field, heading
 
     plugins = s.plugins()

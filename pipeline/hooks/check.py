@@ -20,7 +20,8 @@ from pipeline.hooks.conformance import (activation_derivative, activation_large_
                                   optimizer_leaves_grads, optimizer_uses_lr,
                                   schedule_scales_with_lr, schedule_values)
 from pipeline.errors import PluginError
-from pipeline.hooks.manager import Implementation, Plugins
+from pipeline.hooks.manager import Plugins
+from pipeline.hooks.registries import Implementation
 
 #: A check: the registered object in, ``(passed, expected-vs-measured detail)`` out.
 Check = Callable[[Any], "tuple[bool, str]"]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import PluginError
-from pipeline.hooks.manager import Implementation
+from pipeline.hooks.registries import Implementation
 
 #: Set to 1 to skip the checks (same as ``run --skip-plugin-checks``).
 SKIP_ENV = "PIPELINE_SKIP_PLUGIN_CHECKS"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ConfigError, PipelineError, PluginError, TrainingError
-from pipeline.hooks.manager import Implementation
+from pipeline.hooks.registries import Implementation
 from pipeline.registry import Stage
 
 

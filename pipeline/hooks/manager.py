@@ -1,99 +1,33 @@
-"""Loading plugins and building the activation / initializer / optimizer registries.
+"""Loading plugins, and the :class:`Plugins` a run asks for implementations and calls hooks on.
 
 Built-ins (the top-level ``plugins`` package) and third-party packages (the
 ``pipeline`` entry-point group) are registered the same way; the registries
-are merged from the registration hooks, refusing duplicate names.
+are then merged from the registration hooks (:mod:`pipeline.hooks.registries`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import importlib
 import importlib.metadata
 import os
 import sys
 import types
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
-from pipeline.hooks import specs as hookspecs
 from pipeline.errors import PluginError
+from pipeline.hooks import specs as hookspecs
+from pipeline.hooks.registries import (ABSENT, KINDS, NAME_OF, OPTIONAL_KINDS, Implementation, PluginInfo,
+                                       build_registry, build_sections)
 
 #: Entry-point group third-party plugin packages register under.
 ENTRY_POINT_GROUP = "pipeline"
 #: Set to 1 to load no third-party plugins (built-ins still load).
 AUTOLOAD_ENV = "PIPELINE_DISABLE_PLUGIN_AUTOLOAD"
-#: Plugin kind -> registration hook.
-KINDS: dict[str, str] = {
-    "activation": "pipeline_register_activations",
-    "initializer": "pipeline_register_initializers",
-    "optimizer": "pipeline_register_optimizers",
-    "onnx_activation": "pipeline_register_onnx_activations",
-    "schedule": "pipeline_register_schedules",
-    "source": "pipeline_register_data_sources",
-}
-#: Kinds a plugin may leave out: asking for a missing name gives an :data:`ABSENT` implementation.
-OPTIONAL_KINDS = frozenset({"onnx_activation"})
-#: Kinds whose config value is not a plain name: how to find the name in it (``idx:DIR`` -> ``idx``).
-NAME_OF: dict[str, Callable[[str], str]] = {"source": lambda value: value.partition(":")[0].strip().lower()}
-
-
-def _is_activation(obj: Any) -> bool:
-    return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "derivative", None))
-
-
-def _is_source(obj: Any) -> bool:
-    return (isinstance(getattr(obj, "form", None), str) and callable(getattr(obj, "load", None))
-            and callable(getattr(obj, "identity", None)))
-
-
-#: What a registered implementation of each kind must look like.
-_SHAPE_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "activation": (_is_activation, "an object with forward(z) and derivative(z, a) methods"),
-    "initializer": (callable, "a callable initializer(fan_in, fan_out, rng)"),
-    "optimizer": (callable, "a callable factory(params, **options) returning an object with step(grads, lr)"),
-    "onnx_activation": (callable, "a callable form(x, y) returning ONNX node tuples"),
-    "schedule": (callable, "a callable schedule(epoch, epochs, lr, **options) -> float"),
-    "source": (_is_source, "a pipeline.data.sources.Source(form, takes_argument, load, identity)"),
-}
-
-
-@dataclass(frozen=True)
-class PluginInfo:
-    """Where one registered plugin comes from."""
-
-    name: str        # plugin name (entry-point name, or the built-in module name)
-    dist: str        # distribution that ships it ("pipeline" for built-ins)
-    version: str     # that distribution's version
-    location: str    # file of the module that implements its hooks
-    builtin: bool
-
-
-@dataclass(frozen=True)
-class Implementation:
-    """One named activation, initializer or optimizer and its provenance."""
-
-    kind: str
-    name: str
-    obj: Any
-    plugin: PluginInfo
-
-    def identity(self) -> dict[str, str]:
-        """What of this implementation enters a cache key (and ``status`` diffs)."""
-        from pipeline.cache.fingerprint import object_fingerprint
-
-        if self.obj is None:  # an optional kind nobody provides: its absence is the identity
-            return {"name": self.name, "provided": False}
-        return {"name": self.name, "plugin": self.plugin.name, "dist": self.plugin.dist,
-                "version": self.plugin.version, "code": object_fingerprint(self.obj)}
-
-
-#: Stands for "no plugin" in the implementation of an optional kind nobody provides.
-ABSENT = PluginInfo("-", "-", "-", "-", False)
 
 
 @dataclass
@@ -210,40 +144,6 @@ def _load_entry_points(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -
         infos[ep.name] = info
 
 
-def _build_registry(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], kind: str,
-                    trace: Callable[[str], None] | None) -> dict[str, Implementation]:
-    hook = getattr(pm.hook, KINDS[kind])
-    check, wanted = _SHAPE_CHECKS[kind]
-    registry: dict[str, Implementation] = {}
-    # call each implementation on its own so that a bad result names its plugin;
-    # in registration order, so a duplicate is reported against the first owner
-    for impl in hook.get_hookimpls():
-        info = infos[impl.plugin_name]
-        if trace is not None:
-            trace(f"{KINDS[kind]}() -> {info.name}")
-        try:
-            result = impl.function()
-        except Exception as exc:  # foreign code: report it by plugin name
-            raise PluginError(f"plugin '{info.name}' raised in {KINDS[kind]}(): "
-                              f"{type(exc).__name__}: {exc}") from exc
-        if result is None:
-            continue
-        if not isinstance(result, Mapping):
-            raise PluginError(f"plugin '{info.name}': {KINDS[kind]}() must return a dict of name -> {kind}, "
-                              f"got {type(result).__name__}")
-        for name, obj in result.items():
-            if not isinstance(name, str) or not name:
-                raise PluginError(f"plugin '{info.name}' registered a {kind} with a non-string name {name!r}")
-            if not check(obj):
-                raise PluginError(f"plugin '{info.name}': {kind} '{name}' must be {wanted}, "
-                                  f"got {type(obj).__name__}")
-            if name in registry:
-                raise PluginError(f"{kind} '{name}' is registered by both '{registry[name].plugin.name}' and "
-                                  f"'{info.name}'; rename one, or block one with -p no:NAME")
-            registry[name] = Implementation(kind, name, obj, info)
-    return registry
-
-
 def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
                  extra: Iterable[tuple[Any, str]] = (),
                  trace: Callable[[str], None] | None = None) -> Plugins:
@@ -285,39 +185,9 @@ def load_plugins(blocked: Iterable[str] = (), autoload: bool | None = None,
     except pluggy.PluginValidationError as exc:
         raise PluginError(_unknown_hooks(pm, exc.plugin)) from None
     plugins = Plugins(pm, infos, trace=trace)
-    plugins.registries = {kind: _build_registry(pm, infos, kind, trace) for kind in KINDS}
-    plugins.sections = _build_sections(pm)
+    plugins.registries = {kind: build_registry(pm, infos, kind, trace) for kind in KINDS}
+    plugins.sections = build_sections(pm)
     return plugins
-
-
-#: Types a plugin option's default may have (TOML's).
-_OPTION_TYPES = (bool, int, float, str, list, dict)
-
-
-def _build_sections(pm: pluggy.PluginManager) -> dict[str, dict[str, Any]]:
-    """``{plugin name: {key: default}}`` from ``pipeline_register_options``."""
-    from pipeline.config import Config
-
-    built_in = {f.name for f in dataclasses.fields(Config)}
-    sections: dict[str, dict[str, Any]] = {}
-    for impl in pm.hook.pipeline_register_options.get_hookimpls():
-        name = impl.plugin_name
-        try:
-            declared = impl.function()
-        except Exception as exc:  # foreign code: report it by plugin name
-            raise PluginError(f"plugin '{name}' raised in pipeline_register_options(): "
-                              f"{type(exc).__name__}: {exc}") from exc
-        if not isinstance(declared, Mapping) or not all(isinstance(k, str) and k for k in declared):
-            raise PluginError(f"plugin '{name}': pipeline_register_options() must return a dict of "
-                              f"option name -> default")
-        if name in built_in:
-            raise PluginError(f"plugin '{name}': its option section would shadow the built-in section '{name}'")
-        for key, default in declared.items():
-            if not isinstance(default, _OPTION_TYPES):
-                raise PluginError(f"plugin '{name}': option '{key}' has a default of type "
-                                  f"{type(default).__name__}; use bool, int, float, str, list or dict")
-        sections[name] = dict(declared)
-    return sections
 
 
 def _check_blocked(blocked: list[str], extra: list[str]) -> None:

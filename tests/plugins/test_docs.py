@@ -15,7 +15,8 @@ from pipeline.hooks import specs as hookspecs
 import pipeline.hooks.conformance as conformance
 from pipeline.hooks.check import CHECKS
 from pipeline.hooks.conformance import LARGE, LEARNING_RATES, STEPS, TOLERANCE
-from pipeline.hooks.manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP, KINDS
+from pipeline.hooks.manager import AUTOLOAD_ENV, ENTRY_POINT_GROUP
+from pipeline.hooks.registries import KINDS
 from tests.distributions import forget_modules, write_distribution
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"

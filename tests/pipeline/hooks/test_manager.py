@@ -141,25 +141,7 @@ def test_two_distributions_with_one_plugin_name_are_an_error(site, tmp_path, mon
         forget_modules_in(other)
 
 
-# -- bad registrations -----------------------------------------------------------------
-
-class ReturnsList:
-    @hookimpl
-    def pipeline_register_optimizers(self):
-        return ["rmsprop"]
-
-
-class ReturnsFunction:
-    @hookimpl
-    def pipeline_register_activations(self):
-        return {"half": lambda z: z / 2}
-
-
-class RaisesInRegistration:
-    @hookimpl
-    def pipeline_register_initializers(self):
-        raise KeyError("config")
-
+# -- bad hooks (bad registration results: test_registries.py) ------------------------
 
 class Typo:
     @hookimpl
@@ -180,11 +162,6 @@ class Wrapper:
 
 
 @pytest.mark.parametrize("plugin, message", [
-    (ReturnsList(), "plugin 'bad': pipeline_register_optimizers() must return a dict of name -> optimizer, "
-                    "got list"),
-    (ReturnsFunction(), "plugin 'bad': activation 'half' must be an object with forward(z) and "
-                        "derivative(z, a) methods, got function"),
-    (RaisesInRegistration(), "plugin 'bad' raised in pipeline_register_initializers(): KeyError: 'config'"),
     (Typo(), "plugin 'bad' implements unknown hook 'before_stage_runs' (did you mean 'before_stage_run'?)"),
     (ExtraArgument(), "plugin 'bad' (pipeline) has an invalid hook: Plugin 'bad' for hook 'after_stage_run' "
                       "hookimpl definition: after_stage_run(stage, bogus) Argument(s) {'bogus'} are declared"),
