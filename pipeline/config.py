@@ -2,19 +2,18 @@
 
 Precedence, lowest to highest: built-in defaults, ``--preset``, the config
 file, then each ``--set KEY=VALUE`` in command-line order. Everything is
-validated before any stage runs; a mistake raises :class:`ConfigError` naming
-the key and the valid choices.
+validated before any stage runs (one value at a time by :mod:`pipeline.config_checks`);
+a mistake raises :class:`ConfigError` naming the key and the valid choices.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.config_checks import check_range, coerce, plain, suggest
 from pipeline.errors import ConfigError
 from pipeline.presets import PRESETS
 from pipeline.toml_io import parse_assignment, read_toml, toml_value
@@ -111,17 +110,13 @@ class Config:
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Plain nested dict (lists instead of tuples), as written to run.json; plugin sections last."""
-        built_in = {s: {k: _plain(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
+        built_in = {s: {k: plain(v) for k, v in dataclasses.asdict(getattr(self, s)).items()}
                     for s in _section_types()}
-        return built_in | {s: {k: _plain(v) for k, v in keys.items()} for s, keys in self.plugin_options.items()}
+        return built_in | {s: {k: plain(v) for k, v in keys.items()} for s, keys in self.plugin_options.items()}
 
     def flat(self) -> dict[str, Any]:
         """``{"section.key": value}`` for every key."""
         return {f"{s}.{k}": v for s, keys in self.to_dict().items() for k, v in keys.items()}
-
-
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
 
 
 def _section_types() -> dict[str, type]:
@@ -144,11 +139,6 @@ def key_doc(dotted: str) -> str:
     return _fields_of(section)[key].metadata["doc"]
 
 
-def _suggest(name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(name, valid, n=1)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _split_key(dotted: str, extra: dict[str, dict[str, dataclasses.Field]] | None = None) -> tuple[str, str]:
     extra = extra or {}
     sections = [*_section_types(), *extra]
@@ -156,75 +146,14 @@ def _split_key(dotted: str, extra: dict[str, dict[str, dataclasses.Field]] | Non
         raise ConfigError(f"config key '{dotted}' must look like section.key; sections: {', '.join(sections)}")
     section, key = dotted.split(".", 1)
     if section not in sections:
-        raise ConfigError(f"unknown config section '{section}'{_suggest(section, sections)}; "
+        raise ConfigError(f"unknown config section '{section}'{suggest(section, sections)}; "
                           f"valid sections: {', '.join(sections)}")
     keys = list(extra[section] if section in extra else _fields_of(section))
     if key not in keys:
         valid = all_keys() + [f"{s}.{k}" for s, fields in extra.items() for k in fields]
-        raise ConfigError(f"unknown config key '{dotted}'{_suggest(dotted, valid)}; "
+        raise ConfigError(f"unknown config key '{dotted}'{suggest(dotted, valid)}; "
                           f"valid keys in [{section}]: {', '.join(keys)}")
     return section, key
-
-
-def _type_name(value: Any) -> str:
-    return "a string" if isinstance(value, str) else f"{type(value).__name__} {value!r}"
-
-
-def _coerce(dotted: str, fld: dataclasses.Field, value: Any) -> Any:
-    """Check the type of one value and convert it to the field's Python type."""
-    default = fld.default if fld.default is not dataclasses.MISSING else fld.default_factory()
-    check = fld.metadata["check"]
-    if check == "lr":
-        if value == "auto" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-            return value if value == "auto" else float(value)
-        raise ConfigError(f'{dotted} must be float (like 0.2) or "auto", got {_type_name(value)}')
-    if check == "batch":
-        if value == "full" or (isinstance(value, int) and not isinstance(value, bool)):
-            return value
-        raise ConfigError(f"{dotted} must be a positive integer or \"full\", got {value!r}")
-    if check == "widths":
-        if (isinstance(value, list) and value
-                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-            return tuple(value)
-        raise ConfigError(f"{dotted} must be a non-empty list of positive integers such as [64] "
-                          f"or [128, 64], got {value!r}")
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    else:
-        ok = isinstance(value, type(default))
-    if not ok:
-        raise ConfigError(f"{dotted} must be {type(default).__name__} (like {_plain(default)!r}), "
-                          f"got {_type_name(value)}")
-    return value
-
-
-_RANGES = {
-    "positive": (lambda v: v > 0, "greater than 0"),
-    "nonnegative": (lambda v: v >= 0, "0 or more"),
-    "fraction": (lambda v: 0 < v < 1, "strictly between 0 and 1"),
-    "batch": (lambda v: v == "full" or v > 0, 'a positive integer or "full"'),
-    "lr": (lambda v: v == "auto" or v > 0, 'greater than 0 (or "auto")'),
-    "widths": (lambda v: all(w > 0 for w in v), "a list of positive integers"),
-}
-
-
-def _check_range(dotted: str, fld: dataclasses.Field, value: Any) -> None:
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(f"{dotted} must be a finite number, got {value}")
-    choices = fld.metadata["choices"]
-    if choices and value not in choices:
-        raise ConfigError(f"{dotted} must be one of {', '.join(choices)}; got {value!r}"
-                          f"{_suggest(str(value), list(choices))}")
-    check = fld.metadata["check"]
-    if check in _RANGES:
-        test, words = _RANGES[check]
-        if not test(value):
-            raise ConfigError(f"{dotted} must be {words}, got {_plain(value)!r}")
 
 
 def _plugin_fields(plugin_sections: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, dataclasses.Field]]:
@@ -257,7 +186,7 @@ def build_config(
     layers: list[tuple[str, Any]] = []
     if preset is not None:
         if preset not in PRESETS:
-            raise ConfigError(f"unknown preset '{preset}'{_suggest(preset, list(PRESETS))}; "
+            raise ConfigError(f"unknown preset '{preset}'{suggest(preset, list(PRESETS))}; "
                               f"available presets: {', '.join(PRESETS)}")
         layers += list(PRESETS[preset].settings.items())
     layers += list((file_values or {}).items())
@@ -266,8 +195,8 @@ def build_config(
     for dotted, value in layers:
         section, key = _split_key(dotted, extra)
         fld = extra[section][key] if section in extra else _fields_of(section)[key]
-        value = _coerce(dotted, fld, value)
-        _check_range(dotted, fld, value)
+        value = coerce(dotted, fld, value)
+        check_range(dotted, fld, value)
         values[section][key] = value
     options = {s: {**dict(plugin_sections[s]), **values[s]} for s in extra}
     return Config(**{s: cls(**values[s]) for s, cls in _section_types().items()}, plugin_options=options)
@@ -291,7 +220,7 @@ def load_config(config_file: str | Path | None = None, preset: str | None = None
         for dotted, value in file_values.items():
             section, key = _split_key(dotted, extra)
             fld = extra[section][key] if section in extra else _fields_of(section)[key]
-            _check_range(dotted, fld, _coerce(dotted, fld, value))
+            check_range(dotted, fld, coerce(dotted, fld, value))
     except ConfigError as exc:
         raise ConfigError(f"config file '{config_file}': {exc}") from None
     return build_config(preset, file_values, [parse_assignment(s) for s in sets or []], plugin_sections)
