@@ -1,10 +1,8 @@
-"""Every hook a plugin can implement, in one place.
+"""Every hook a plugin can implement, in one place (``from pipeline import hookimpl``).
 
-Plugins implement these with ``from pipeline import hookimpl``. Built-in
-activations, initializers, optimizers, schedules and data sources (the top-level ``plugins`` package)
-register through exactly these hooks, like third-party packages, which are
-loaded from the ``pipeline`` entry-point group. ``docs/plugins.md`` documents
-each hook; a test keeps the two in step.
+The built-ins (the top-level ``plugins`` package) register through exactly these hooks, like
+third-party packages. None is ``firstresult``: registration results are merged, lifecycle
+return values ignored. ``docs/plugins.md`` section 3 documents each hook; a test keeps them in step.
 """
 
 from __future__ import annotations
@@ -293,9 +291,7 @@ def pipeline_register_onnx_activations() -> Mapping[str, Any]:
         and returns the ONNX nodes computing ``y = f(x)`` elementwise, as plain tuples
         ``(op_type, [input names], [output names], {attribute: value})`` of standard ONNX
         operators (opset 17), in order. Intermediate tensors must be named
-        ``y + "/..."``; the last node must produce ``y``. For example
-        ``lambda x, y: [("Relu", [x], [y], {})]``, or for swish
-        ``lambda x, y: [("Sigmoid", [x], [y + "/s"], {}), ("Mul", [x, y + "/s"], [y], {})]``.
+        ``y + "/..."``; the last node must produce ``y`` (docs/plugins.md shows swish's form).
         Export checks the graph with ``onnx.checker`` and evaluates the form against the
         activation's ``forward`` on ``z`` in [-6, 6] (within 1e-5); a failure names the activation.
     """
