@@ -1,4 +1,4 @@
-"""One or two BLAS threads while training: the same bits either way, and the tuner's choices."""
+"""One or two BLAS threads while training: the same bits either way (the tuner's choices: test_blas_tuner.py)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,8 @@ from plugins.optimizers import OPTIMIZERS
 from pipeline.nn import blas, minibatch
 from stages import train
 from tests.datasets import train_inputs
+from tests.pipeline.nn import shapes
 from pipeline.nn.epochs import Epochs, Steady
-
-
-def _mnist_shaped(n=640, d=784, k=10, seed=0):
-    """Sparse pixels in [0, 1] and one-hot labels: the shapes the tuner is meant for."""
-    rng = np.random.default_rng(seed)
-    x = rng.random((n, d), dtype=np.float32) * (rng.random((n, d)) < 0.2)
-    return x.astype(np.float32), np.eye(k, dtype=np.float32)[rng.integers(0, k, n)]
-
-
-def _params(d=784, h=64, k=10, seed=1):
-    rng = np.random.default_rng(seed)
-    return [rng.normal(0, s, shape).astype(np.float32)
-            for s, shape in [(0.05, (d, h)), (0.01, (h,)), (0.2, (h, k)), (0.01, (k,))]]
 
 
 def _shared(epochs: Epochs, rows: int = 128) -> minibatch.Batch:
@@ -54,8 +42,8 @@ class Flip(Steady):
 
 
 def _train(pace_factory, activation="relu", weight_decay=5e-4):
-    x, y = _mnist_shaped()                          # 640 rows: five batches of 128 per epoch
-    params = _params()
+    x, y = shapes.mnist_shaped()                          # 640 rows: five batches of 128 per epoch
+    params = shapes.params()
     opt = OPTIMIZERS["momentum"](params)
     epochs = Epochs(params, ACTIVATIONS[activation], weight_decay, x, y, 128)
     with threadpool_limits(limits=1, user_api="blas"):
@@ -79,8 +67,8 @@ def test_switching_threads_mid_epoch_changes_no_bit(activation):
 
 
 def test_a_shared_batch_gives_one_threads_bits_on_two():
-    x, y = _mnist_shaped(n=128, seed=5)
-    epochs = Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
+    x, y = shapes.mnist_shaped(n=128, seed=5)
+    epochs = Epochs(shapes.params(), ACTIVATIONS["relu"], 0.0, x, y, 128)
     batch = epochs.batches[128]
     with threadpool_limits(limits=1, user_api="blas"):
         _shared(epochs)
@@ -113,8 +101,8 @@ class FakeLibrary:
 
 
 def test_sharing_needs_products_that_sum_alike_and_a_second_thread(monkeypatch):
-    x, y = _mnist_shaped(n=128)
-    batch = Epochs(_params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
+    x, y = shapes.mnist_shaped(n=128)
+    batch = Epochs(shapes.params(), ACTIVATIONS["relu"], 0.0, x, y, 128).batches[128]
     fake = FakeLibrary()
     monkeypatch.setattr(blas.blocks, "blas_libraries", lambda: [fake])
     assert not blas.share(batch, 1) and batch.threads is None
@@ -128,76 +116,18 @@ def test_sharing_needs_products_that_sum_alike_and_a_second_thread(monkeypatch):
 
 
 def test_only_the_first_layer_products_switch_threads():
-    x, y = _mnist_shaped(n=128)
-    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
+    x, y = shapes.mnist_shaped(n=128)
+    batch = minibatch.Batch(shapes.params(), 128, ACTIVATIONS["relu"], 0.0)
     calls = []
     batch.threads, batch.parallel = calls.append, True
     batch.loss_and_gradients(x, y, np.empty(128, np.intp))
     assert calls == [True, False, True, False]                    # forward, then weight gradient
 
 
-class Machine:
-    """A fake clock: each batch takes ``seconds[threads]``; other processes use ``others`` CPUs
-    (None: no load figure, as off Linux)."""
-
-    def __init__(self, seconds, others=0.0):
-        self.now, self.seconds, self.others_rate = 0.0, seconds, others
-
-    def clock(self):
-        return self.now
-
-    def others(self):
-        return None if self.others_rate is None else self.others_rate * self.now
-
-
-def _simulate(seconds, others=0.0, epochs=20, rows=(128,) * 437 + (64,)):
-    full, last = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0), \
-        minibatch.Batch(_params(), 64, ACTIVATIONS["relu"], 0.0)
-    machine = Machine(seconds, others)
-    tuner = blas.Tuner(full, clock=machine.clock, others=machine.others, cpus=2)
-    threads_seen = []
-    for _ in range(epochs):
-        tuner.begin()
-        for n in rows:
-            batch = full if n == 128 else last
-            tuner.tick(batch)
-            threads = 2 if batch.parallel else 1
-            threads_seen.append((n, threads))
-            machine.now += seconds[threads] * n / 128
-        tuner.end()
-        assert not full.parallel                              # back on one thread between epochs
-        machine.now += 0.01
-    return tuner, threads_seen
-
-
-def test_tuner_settles_on_two_threads_when_they_are_faster():
-    tuner, seen = _simulate({1: 400e-6, 2: 300e-6})
-    assert tuner.best == 2 and tuner.parallel_share > 0.9
-    assert all(threads == 1 for n, threads in seen if n == 64)   # the short batch: always one thread
-
-
-def test_tuner_stays_on_one_thread_when_two_are_slower_and_backs_off():
-    tuner, seen = _simulate({1: 400e-6, 2: 4000e-6})
-    assert tuner.best == 1 and tuner.window >= 16 * blas.Tuner.WINDOW
-    trials = sum(1 for i in range(1, len(seen)) if seen[i][1] == 2 and seen[i - 1][1] == 1)
-    two = sum(1 for _, threads in seen if threads == 2)
-    assert trials <= 7 and two <= trials * (blas.Tuner.WARMUP + 2)   # each trial abandoned after 2 timed batches
-
-
-def test_tuner_does_not_try_two_threads_on_a_busy_machine():
-    tuner, seen = _simulate({1: 400e-6, 2: 300e-6}, others=1.0)     # one of the two CPUs taken
-    assert all(threads == 1 for _, threads in seen) and tuner.parallel_share == 0.0
-
-
-def test_tuner_without_load_figures_still_tries():
-    tuner, _ = _simulate({1: 400e-6, 2: 300e-6}, others=None, epochs=5)
-    assert tuner.best == 2
-
-
 def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch):
     """Through train.run: a tuner switching every few batches, and validating on two threads,
     against one kept on one thread throughout."""
-    x, y = _mnist_shaped(n=1280)
+    x, y = shapes.mnist_shaped(n=1280)
     cfg = build_config(overrides=[("train.epochs", 2), ("train.batch_size", 128), ("model.hidden", [64])])
     tuners, made = [], blas.tuner
 
@@ -212,7 +142,7 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
         return t
 
     def run():                      # 300 validation rows: chunks of 128, 128 and 44
-        return train.run(cfg, params0=_params(), **train_inputs(x, y, x[:300], y[:300]),
+        return train.run(cfg, params0=shapes.params(), **train_inputs(x, y, x[:300], y[:300]),
                          activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
 
     monkeypatch.setattr(blas, "tuner", restless)
@@ -229,34 +159,15 @@ def test_train_stage_gives_the_same_bytes_whatever_the_tuner_chooses(monkeypatch
     assert switching["history"] == serial["history"]
 
 
-def test_tuner_leaves_two_threads_soon_after_they_turn_slow():
-    """A VM's host takes the second core in the middle of a long two-thread window."""
-    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
-    machine = Machine({1: 400e-6, 2: 300e-6})
-    tuner = blas.Tuner(batch, clock=machine.clock, others=lambda: None, cpus=2)
-    threads = []
-    tuner.begin()
-    for i in range(40000):
-        if i == 20000:
-            machine.seconds[2] = 800e-6                   # two threads now twice as slow as one
-        tuner.tick(batch)
-        threads.append(2 if batch.parallel else 1)
-        machine.now += machine.seconds[threads[-1]]
-    tuner.end()
-    assert threads[19999] == 2 and tuner.best == 1
-    assert threads.index(1, 20000) - 20000 <= 2 * blas.Tuner.TRIAL     # left within two blocks of batches
-    assert threads[20000:].count(2) < 200                 # then tried again rarely (windows doubling)
-
-
 def test_a_users_one_thread_limit_is_respected(monkeypatch):
     """Under OPENBLAS_NUM_THREADS=1 or an enclosing threadpool_limits(1), no second thread is used."""
-    x, y = _mnist_shaped(n=256)
+    x, y = shapes.mnist_shaped(n=256)
     cfg = build_config(overrides=[("train.epochs", 1), ("train.batch_size", 128), ("model.hidden", [64])])
     made, seen = blas.tuner, []
     monkeypatch.setattr(blas, "tuner", lambda *args: seen.append(made(*args)) or seen[-1])
 
     def run():
-        train.run(cfg, params0=_params(), **train_inputs(x, y, None, None),
+        train.run(cfg, params0=shapes.params(), **train_inputs(x, y, None, None),
                   activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["sgd"])
 
     run()
@@ -265,36 +176,19 @@ def test_a_users_one_thread_limit_is_respected(monkeypatch):
     with threadpool_limits(limits=1, user_api="blas"):
         run()
     assert seen[-1] is None
-    batch = minibatch.Batch(_params(), 128, ACTIVATIONS["relu"], 0.0)
+    batch = minibatch.Batch(shapes.params(), 128, ACTIVATIONS["relu"], 0.0)
     assert made(batch, 1, allowed=1) is None and made(batch, None) is None
-
-
-def test_load_figure_is_a_number_on_linux_and_none_without_proc_stat(monkeypatch):
-    import builtins
-    import sys
-
-    if sys.platform.startswith("linux"):
-        assert isinstance(blas.others_cpu_seconds(), float)
-    real_open = builtins.open
-
-    def no_proc(path, *args, **kwargs):
-        if str(path) == "/proc/stat":
-            raise FileNotFoundError(path)
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", no_proc)
-    assert blas.others_cpu_seconds() is None
 
 
 def test_a_large_batch_gives_the_same_bytes_under_any_thread_limit():
     """A batch large enough for every thread (train.blas_threads None), with a 784-long inner
     axis and 2700 rows of weight gradient: as on one thread, and the same history."""
-    x, y = _mnist_shaped(n=2700)
-    assert train.blas_threads(_params(), len(x)) is None
+    x, y = shapes.mnist_shaped(n=2700)
+    assert train.blas_threads(shapes.params(), len(x)) is None
     cfg = build_config(overrides=[("train.epochs", 2), ("train.batch_size", "full"), ("model.hidden", [64])])
 
     def run():
-        return train.run(cfg, params0=_params(), **train_inputs(x, y, x[:700], y[:700]),
+        return train.run(cfg, params0=shapes.params(), **train_inputs(x, y, x[:700], y[:700]),
                          activation=ACTIVATIONS["relu"], optimizer=OPTIMIZERS["momentum"])
 
     default = run()
