@@ -1,4 +1,4 @@
-"""Config: precedence, parsing of --set values, key names, TOML round trip (values: test_config_checks.py)."""
+"""Config: precedence, parsing of --set values, validation messages, TOML round trip."""
 
 from __future__ import annotations
 
@@ -41,9 +41,22 @@ def test_set_values_are_toml_with_bare_words_as_strings(text, value):
     ("train.lrr=0.1", "did you mean 'train.lr'"),
     ("trian.lr=0.1", "did you mean 'train'"),
     ("lr=0.1", "section.key"),
+    ("train.epochs=-1", "train.epochs must be greater than 0"),
+    ("train.epochs=2.5", "train.epochs must be int"),
+    ("train.batch_size=0", "train.batch_size must be"),
+    ("train.batch_size=half", 'positive integer or "full"'),
+    ("model.hidden=[]", "model.hidden must be a non-empty list"),
+    ("model.hidden=[0, 3]", "model.hidden must be a list of positive integers"),
+    ("model.hidden=64", "model.hidden must be a non-empty list"),
+    ("split.val_size=1.5", "strictly between 0 and 1"),
+    ("split.val_size=0", "strictly between 0 and 1"),
+    ("train.lr=nan", "train.lr must be a finite number"),
+    ("train.lr=fast", "train.lr must be float"),
+    ("split.scheme=shuffled", "official, random"),
+    ("normalize.standardize=yes", "normalize.standardize must be bool"),
     ("train.lr", "KEY=VALUE"),
 ])
-def test_bad_keys_name_the_valid_ones(assignment, fragment):
+def test_bad_values_name_the_key_and_the_valid_choices(assignment, fragment):
     with pytest.raises(ConfigError) as info:
         load_config(sets=[assignment])
     assert fragment in str(info.value)
