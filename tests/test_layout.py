@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.cache.imports import imported_modules
 from pipeline.registry import STAGES
 from tests.conftest import FAST
 
@@ -35,24 +36,9 @@ def _modules() -> dict[str, Path]:
     return found
 
 
-def _imports(path: Path, module: str, top_level_only: bool) -> set[str]:
-    """Project modules imported by ``module`` (all imports, or only those run at import time)."""
-    tree = ast.parse(path.read_text())
-    nodes = tree.body if top_level_only else list(ast.walk(tree))
-    base = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    names: set[str] = set()
-    for node in nodes:
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            root = node.module or ""
-            if node.level:
-                parent = base
-                for _ in range(node.level - 1):
-                    parent = parent.rpartition(".")[0]
-                root = f"{parent}.{root}" if root else parent
-            names.add(root)
-            names.update(f"{root}.{alias.name}" for alias in node.names)
+def _imports(path: Path, module: str) -> set[str]:
+    """Project modules imported by ``module``, the lazy imports inside functions too."""
+    names = imported_modules(ast.parse(path.read_text()), module, path.name == "__init__.py")
     modules = _modules()
     return {n for n in names if n in modules and n != module}
 
@@ -67,7 +53,7 @@ def test_libraries_never_import_stages_plugins_or_the_cli(library):
     offenders = {}
     for module, path in _modules().items():
         if module == library or module.startswith(library + "."):
-            bad = {m for m in _imports(path, module, top_level_only=False)
+            bad = {m for m in _imports(path, module)
                    if any(m == u or m.startswith(u + ".") for u in UPWARDS)}
             if bad:
                 offenders[module] = sorted(bad)
@@ -76,7 +62,7 @@ def test_libraries_never_import_stages_plugins_or_the_cli(library):
 
 def test_no_import_cycles():
     # every import, the lazy ones inside functions too: a cycle there is still a knot to untie
-    graph = {m: _imports(p, m, top_level_only=False) for m, p in _modules().items()}
+    graph = {m: _imports(p, m) for m, p in _modules().items()}
     # a package's __init__ is imported with each of its modules: not a cycle of the code's own making
     graph = {m: {d for d in deps if not m.startswith(d + ".")} for m, deps in graph.items()}
     state: dict[str, int] = {}
