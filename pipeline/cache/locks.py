@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,18 +38,22 @@ def flock(path: Path, operation: int, on_wait: Callable[[int | None], None] | No
             try:
                 fcntl.flock(handle, operation | fcntl.LOCK_NB)
             except BlockingIOError:
-                on_wait(_pid_in(handle))
+                on_wait(_holder_pid(handle))
                 fcntl.flock(handle, operation)
         else:
             fcntl.flock(handle, operation)
+        exclusive = bool(operation & fcntl.LOCK_EX)
         try:
-            if operation & fcntl.LOCK_EX:
+            if exclusive:
                 with contextlib.suppress(OSError):  # only informative: a full disk must not stop the run here
                     handle.truncate(0)  # O_APPEND: the write lands at the start of the emptied file
                     handle.write(str(os.getpid()).encode())
                     handle.flush()
             yield
         finally:
+            if exclusive:  # emptied before release: a pid in the file is always its holder's
+                with contextlib.suppress(OSError):
+                    handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
@@ -86,6 +91,20 @@ def _probe(path: Path, operation: int) -> Iterator[Any | None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
             busy = False
         yield handle if busy else None
+
+
+def _holder_pid(handle: Any, patience: float = 0.1) -> int | None:
+    """The pid of the process that holds ``handle``'s lock, read as :func:`_pid_in` does.
+
+    A holder writes its pid just after it gets the lock, so a waiter that came in between finds
+    the file empty: it reads again for up to ``patience`` seconds (a shared holder writes none).
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        pid = _pid_in(handle)
+        if pid is not None or time.monotonic() >= deadline:
+            return pid
+        time.sleep(0.005)
 
 
 def _pid_in(handle: Any) -> int | None:

@@ -110,7 +110,8 @@ def build_registry(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], kind:
                               f"got {type(result).__name__}")
         for name, obj in result.items():
             if not isinstance(name, str) or not name:
-                raise PluginError(f"plugin '{info.name}' registered a {kind} with a non-string name {name!r}")
+                raise PluginError(f"plugin '{info.name}' registered {kind} {name!r}: a name must be a "
+                                  f"non-empty string")
             if not check(obj):
                 raise PluginError(f"plugin '{info.name}': {kind} '{name}' must be {wanted}, "
                                   f"got {type(obj).__name__}")

@@ -21,6 +21,12 @@ class ReturnsFunction:
         return {"half": lambda z: z / 2}
 
 
+class NumberedSchedule:
+    @hookimpl
+    def pipeline_register_schedules(self):
+        return {3: lambda epoch, epochs, lr: lr}
+
+
 class RaisesInRegistration:
     @hookimpl
     def pipeline_register_initializers(self):
@@ -45,6 +51,7 @@ class Options:
                            "got list"),
     (ReturnsFunction(), "bad", "plugin 'bad': activation 'half' must be an object with forward(z) and "
                                "derivative(z, a) methods, got function"),
+    (NumberedSchedule(), "bad", "plugin 'bad' registered schedule 3: a name must be a non-empty string"),
     (RaisesInRegistration(), "bad", "plugin 'bad' raised in pipeline_register_initializers(): KeyError: 'config'"),
     (Options(["depth"]), "bad", "plugin 'bad': pipeline_register_options() must return a dict of option name -> "
                                 "default"),
