@@ -4,7 +4,8 @@ A cold default ``python -m pipeline run`` (fresh cache) against the same job wri
 one plain NumPy script (``handscript.py``; run on the library's default BLAS threads and on one,
 the faster being the reference), each in a fresh process, in rounds that alternate which goes first, so that both see the same machine load. Per round: the whole process's wall
 time and peak RSS (``os.wait4``), the train stage's seconds per epoch (run.json) against the
-script's, and the disk the cold run left in the cache. The train epoch's target is judged in one
+script's, and the disk the cold run left in the cache; also a cold run with ``report.enabled=false``
+(the report's pictures are work the script does not do). The train epoch's target is judged in one
 process (``epoch_pair.py``: the script's loop just before and after the stage), where both see
 the same load. Prints every figure with its reference,
 the median of the per-round ratios with their spread, and whether each target is met.
@@ -54,9 +55,9 @@ def cache_mb(cache: Path) -> float:
     return sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) / 2**20
 
 
-def cold_run(source: str, work: Path, r: int, epochs: int) -> dict:
-    cache = work / f"cache{r}"
-    out = checks.pipeline_run(source, cache, work / f"run{r}", f"train.epochs={epochs}")
+def cold_run(source: str, work: Path, r: int, epochs: int, *sets: str) -> dict:
+    cache = work / f"cache{r}{'-'.join(sets)}"
+    out = checks.pipeline_run(source, cache, work / f"run{r}{'-'.join(sets)}", f"train.epochs={epochs}", *sets)
     stages = {s["name"]: s["seconds"] for s in out["record"]["stages"]}
     return {"wall": out["wall"], "rss_mb": out["rss_mb"], "cache_mb": cache_mb(cache),
             "epoch": stages["train"] / epochs, "stages": stages,
@@ -79,11 +80,12 @@ def main(argv=None) -> int:
     source = f"idx:{idx_dir}"
     console = Console(width=max(Console().width, 170))
     work = Path(tempfile.mkdtemp(prefix="pipeline-cost-"))
-    pipe, hand = [], []
+    pipe, hand, bare = [], [], []
     for r in range(args.rounds):
         for which in ((0, 1) if r % 2 == 0 else (1, 0)):
             if which == 0:
                 pipe.append(cold_run(source, work, r, args.epochs))
+                bare.append(cold_run(source, work, r, args.epochs, "report.enabled=false"))
             else:       # the faster of the library's default threads and one thread: the stricter reference
                 hand.append(min(hand_script(idx_dir, args.epochs), hand_script(idx_dir, args.epochs, "1"),
                                 key=lambda h: h["wall"]))
@@ -97,12 +99,16 @@ def main(argv=None) -> int:
     pair = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True,
                                      env=checks._env()).stdout.strip().splitlines()[-1])
     wall = [p["wall"] / h["wall"] for p, h in zip(pipe, hand)]
+    bare_wall = [b["wall"] / h["wall"] for b, h in zip(bare, hand)]
     epoch = [p["epoch"] / statistics.mean(h["epochs"]) for p, h in zip(pipe, hand)]
     med = statistics.median
     rows = [
         Row("cold default run, whole process (wall)", spread([p["wall"] for p in pipe], "{:.2f} s"),
             f"hand-written script {spread([h['wall'] for h in hand], '{:.2f} s')}", spread(wall, "{:.2f}×"),
             f"≤ {WALL_MAX}×", med(wall) <= WALL_MAX),
+        Row("cold run without the report stage (report.enabled=false: the script's job, no pictures)",
+            spread([b["wall"] for b in bare], "{:.2f} s"), "the same script", spread(bare_wall, "{:.2f}×"),
+            "(for information)", None),
         Row("train epoch, default config, in the cold runs above", spread([p["epoch"] * 1000 for p in pipe], "{:.0f} ms"),
             f"script's epoch {spread([statistics.mean(h['epochs']) * 1000 for h in hand], '{:.0f} ms')}",
             spread(epoch, "{:.2f}×"), "(for information: separate processes)", None),
