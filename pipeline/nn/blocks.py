@@ -60,15 +60,19 @@ def dot(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None,
     ndarray, shape (m, n)
         ``out``, or a new array.
     """
+    # np.matmul hands a column block a[:, start:stop] to BLAS in place, with its row stride; np.dot
+    # copies it first (134 KB a block for a batch of 128 MNIST rows), and where glibc is told to
+    # return freed memory at once (dask's workers set MALLOC_TRIM_THRESHOLD_), every copy is
+    # page-faulted in again: training ran 1.7x slower there. Same BLAS call, same bits.
     blocks = bounds(a.shape[1])
     start, stop = blocks[0]
     if len(blocks) == 1:
-        return np.dot(a, b, out=out)
-    out = np.dot(a[:, start:stop], b[start:stop], out=out)
+        return np.matmul(a, b, out=out)
+    out = np.matmul(a[:, start:stop], b[start:stop], out=out)
     if part is None:
         part = np.empty_like(out)
     for start, stop in blocks[1:]:
-        np.dot(a[:, start:stop], b[start:stop], out=part)
+        np.matmul(a[:, start:stop], b[start:stop], out=part)
         out += part
     return out
 

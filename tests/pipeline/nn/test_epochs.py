@@ -63,3 +63,29 @@ def test_blas_threads_depend_only_on_the_batch_shape():
     assert train.blas_threads(small, 54000) is None         # a full batch: every core
     assert train.blas_threads(wide, 128) is None            # 128 x 784 x 4096 multiply-adds
     assert train.blas_threads(small, 2048) == train.blas_threads(small, 2048)
+
+
+def test_scorer_over_raw_rows_gathers_into_its_own_buffers_with_the_same_result():
+    # validation reads uint8 rows through split's row numbers after every epoch: into buffers made
+    # once, not a new chunk-sized float32 array per chunk (3 MB each for 1024 MNIST rows)
+    import tracemalloc
+
+    from pipeline.nn.inputs import Rows
+
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 256, (400, 784), dtype=np.uint8)
+    rows = rng.permutation(400)[:300]
+    prep = {"scale": float(np.float32(1 / 255)), "mean": 0.0, "std": 1.0, "clip": False}
+    x = Rows([raw], rows, prep)
+    y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, 300)]
+    params = _params(d=784)
+    dense = Scorer(params, ACTIVATIONS["relu"], x.dense(), y, chunk=128)   # chunks of 128, 128 and 44
+    gathered = Scorer(params, ACTIVATIONS["relu"], x, y, chunk=128)
+    assert gathered() == dense()
+    tracemalloc.start()
+    try:
+        gathered()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 128 * 784 * 4 // 4, peak   # well under one chunk of float32 rows (NumPy's cast buffer: 32 KB)
