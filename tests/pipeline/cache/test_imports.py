@@ -32,3 +32,40 @@ def test_relative_imports_resolve_against_the_module_or_the_package(module, is_p
 def test_imports_inside_functions_count_too():
     tree = ast.parse("def f():\n    from pipeline.nn import blas\n    import numpy\n")
     assert imported_modules(tree, "plugins.x", False) == {"pipeline.nn", "pipeline.nn.blas", "numpy"}
+
+
+NESTED = """
+class A:
+    import a1
+    def m(self):
+        if x:
+            import a2
+        else:
+            for _ in y:
+                import a3
+            else:
+                import a4
+        while z:
+            with w:
+                import a5
+        try:
+            import a6
+        except ImportError:
+            import a7
+        else:
+            import a8
+        finally:
+            import a9
+        match v:
+            case 1:
+                import a10
+        async def g():
+            async with q:
+                import a11
+"""
+
+
+def test_imports_in_every_kind_of_nested_statement_are_found():
+    # the reader visits statements only (an import is one), not every expression node
+    expected = {f"a{i}" for i in range(1, 12)}
+    assert imported_modules(ast.parse(NESTED), "m", False) == expected
