@@ -6,8 +6,6 @@ nothing but their computation. It works with no third-party plugin at all.
 
 from __future__ import annotations
 
-import json
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cache.recheck import mismatch
-from pipeline.cache.store import Cache, CorruptEntry, Entry, atomic_write, sweep
+from pipeline import outdir
+from pipeline.cache.store import Cache, CorruptEntry, Entry
 from pipeline.config import Config
 from pipeline.errors import CacheError, PipelineError
 from pipeline.hooks.contracts import enforce as enforce_contracts
@@ -112,14 +111,9 @@ class Runner:
             self.display.close()
             self._notify_error("on_pipeline_error", exc, config=self.config)
             raise
-        if out_dir is not None and "report" in visit:  # the page: cached pictures + this run's record
-            from pipeline.report import page
-
-            text = page.run_page(Path(out_dir), record, self._output("report", "report_body"), self.cache)
-            page.write(Path(out_dir) / "report.html", text, _FILE_MODE)
-        if out_dir is not None:  # last: a run directory with run.json is complete
-            atomic_write(Path(out_dir) / "run.json", json.dumps(record, indent=2, default=str).encode(),
-                         mode=_FILE_MODE, hint="--out DIR")
+        if out_dir is not None:
+            report = (self._output("report", "report_body"),) if "report" in visit else None
+            outdir.finish(Path(out_dir), record, report, self.cache)
         for pid in dict.fromkeys(self._reused.values()):
             names = ", ".join(name for name, p in self._reused.items() if p == pid)
             self.display.note(f"reused the result of another run{f' (pid {pid})' if pid else ''} for: {names}")
@@ -274,18 +268,7 @@ class Runner:
         metrics = self._output("evaluate", "metrics") if "evaluate" in visit else {}
         dataset = self._output("fetch", "dataset") if "fetch" in visit else {}
         if out_dir is not None:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            sweep(Path(out_dir))
-            (Path(out_dir) / "run.json").unlink(missing_ok=True)  # replaced: incomplete until the new one lands
-            for stage in self.stages:
-                for name in stage.writes:
-                    if "." not in name or stage.name not in visit:
-                        continue
-                    content = self._output(stage.name, name)
-                    if content is not None:
-                        atomic_write(Path(out_dir) / name, bytes(content), mode=_FILE_MODE, hint="--out DIR")
-                    else:  # the stage wrote no such file this time: leave none from an earlier run
-                        (Path(out_dir) / name).unlink(missing_ok=True)
+            outdir.write_files(Path(out_dir), self.stages, visit, self._output)
         headline = ("val_loss", "val_accuracy", "test_loss", "test_accuracy")
         return {
             "pipeline_version": __import__("pipeline").__version__,
@@ -300,12 +283,3 @@ class Runner:
             "out_dir": str(out_dir) if out_dir is not None else None,
         }
 
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: Permissions of the files written into a run directory: the usual ones for new files.
-_FILE_MODE = 0o666 & ~_umask()

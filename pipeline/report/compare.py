@@ -16,9 +16,9 @@ METRICS = (("val_accuracy", "val accuracy", html.percent), ("val_loss", "val los
 
 def file_mode() -> int:
     """Permissions of files written into run directories (what the runner uses)."""
-    from pipeline.runner import _FILE_MODE
+    from pipeline.outdir import FILE_MODE
 
-    return _FILE_MODE
+    return FILE_MODE
 
 
 def rebuild(path: str | Path, out: str | Path | None = None) -> Path:
