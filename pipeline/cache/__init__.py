@@ -3,6 +3,6 @@
 ``store`` (entries on disk), ``gc`` (``cache gc`` and ``cache clear``), ``locks`` (who computes
 what), ``entry`` (one entry's files and checksums), ``atomic`` (writes that are never
 half-done), ``keys`` (the key chain), ``fingerprint`` (what of the code goes into a key; with
-``reach`` and ``imports``) and ``status`` (why a stage would re-run). This package never imports
+``reach``, ``distributions`` and ``imports``) and ``status`` (why a stage would re-run). This package never imports
 ``stages``, ``plugins`` or the CLI.
 """

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cache.imports import imported_modules
-from pipeline.cache.reach import Reach, distribution_tops, package_files
+from pipeline.cache.distributions import distribution_tops, package_files
+from pipeline.cache.reach import Reach
 
 def _digest(parts: list[str]) -> str:
     h = hashlib.sha256()

@@ -29,15 +29,12 @@ import dataclasses
 import enum
 import functools
 import hashlib
-import importlib.metadata
-import importlib.util
 import inspect
-import sys
 import textwrap
 import types
-from pathlib import Path
 from typing import Any
 
+from pipeline.cache.distributions import version_of
 from pipeline.cache.imports import imported_modules
 
 #: Names whose use means "this code reads its module by name": hash the whole module.
@@ -47,86 +44,6 @@ DISTRIBUTION_WIDE = frozenset({"eval", "exec", "compile", "__import__", "import_
                                "modules", "reload", "__builtins__"})
 
 _SIMPLE = (int, float, complex, str, bool, bytes, type(None))
-
-
-@functools.lru_cache(maxsize=8)
-def _distributions(path: tuple[str, ...]) -> dict[str, list[str]]:
-    """Top-level package -> distributions that ship it, for one ``sys.path`` (scanning is slow)."""
-    return importlib.metadata.packages_distributions()
-
-
-def _declared_tops(dist: importlib.metadata.Distribution) -> set[str]:
-    """Top-level names a distribution declares (``top_level.txt``), or infers from its files."""
-    declared = dist.read_text("top_level.txt")
-    if declared:
-        return {line.strip() for line in declared.splitlines() if line.strip()}
-    names = {f.parts[0] if len(f.parts) > 1 else inspect.getmodulename(str(f)) or str(f)
-             for f in dist.files or () if f.parts}
-    return {name for name in names if "." not in name}  # as importlib.metadata infers them
-
-
-@functools.lru_cache(maxsize=None)
-def _named_distribution(top: str) -> tuple[str, str, frozenset[str]] | None:
-    """The tops of the distribution named like ``top`` (or this project's) that ships it, or None.
-
-    Scanning every installed distribution costs ~0.25 s, most of a cached run's planning; the
-    distribution that ships a plugin package almost always carries its name; when none does, all
-    are scanned as before. A namespace package (no ``__init__``) may come from several
-    distributions: always scanned.
-    """
-    if not top.isidentifier():  # e.g. a class made at run time with an odd __module__
-        return None
-    try:
-        spec = importlib.util.find_spec(top)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or (spec.submodule_search_locations is not None and spec.origin is None):
-        return None
-    # the package's own name, and this project's distribution (which ships pipeline, plugins, stages)
-    for name in dict.fromkeys((top, top.replace("_", "-"), __name__.split(".")[0])):
-        try:
-            dist = importlib.metadata.distribution(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-        tops = _declared_tops(dist)
-        if top in tops:
-            return dist.metadata["Name"], dist.version, frozenset(tops)
-    return None
-
-
-def distribution_tops(top: str) -> frozenset[str]:
-    """The top-level packages shipped with ``top`` (just ``top`` when no metadata says more)."""
-    named = _named_distribution(top)
-    if named is not None:
-        return frozenset({top} | named[2])
-    shipped = _distributions(tuple(sys.path))
-    dists = set(shipped.get(top, ()))
-    return frozenset({top} | {t for t, ds in shipped.items() if dists & set(ds)})
-
-
-def _version_of(module: str) -> str:
-    top = module.split(".")[0]
-    if top in sys.stdlib_module_names:
-        return "stdlib"
-    named = _named_distribution(top)
-    if named is not None:  # found without scanning every distribution
-        return f"{named[0]} {named[1]}"
-    for dist in _distributions(tuple(sys.path)).get(top, []):
-        try:
-            return f"{dist} {importlib.metadata.version(dist)}"
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return "stdlib" if top in sys.stdlib_module_names else "unversioned"
-
-
-def package_files(top: str) -> list[Path]:
-    """Every ``.py`` file of top-level package ``top`` (the module itself for a single-file one)."""
-    spec = importlib.util.find_spec(top)
-    if spec is None:
-        return []
-    if spec.submodule_search_locations:
-        return sorted(p for loc in spec.submodule_search_locations for p in Path(loc).rglob("*.py"))
-    return [Path(spec.origin)] if spec.origin and spec.origin.endswith(".py") else []
 
 
 def _code_names(code: types.CodeType) -> set[str]:
@@ -226,7 +143,7 @@ class Reach:
         # a C-level object of unknown structure: its value cannot be read back, so hash more
         if self.ours(cls):
             self.everything.add(cls.__module__.split(".")[0])
-        return f"opaque {cls.__module__}.{cls.__qualname__} ({_version_of(cls.__module__)})"
+        return f"opaque {cls.__module__}.{cls.__qualname__} ({version_of(cls.__module__)})"
 
     # -- code ------------------------------------------------------------------
 
@@ -239,7 +156,7 @@ class Reach:
         module = getattr(obj, "__module__", None) or ""
         label = f"{module}.{getattr(obj, '__qualname__', repr(obj))}"
         if not self.ours(obj):
-            self.add(label, f"external ({_version_of(module)})")
+            self.add(label, f"external ({version_of(module)})")
             return
         self.add(label, self._source(obj, module))
         if isinstance(obj, type):
@@ -290,7 +207,7 @@ class Reach:
         if name in self.modules:
             return
         if name.split(".")[0] not in self.scope:
-            self.add(f"module {name}", f"external ({_version_of(name)})")
+            self.add(f"module {name}", f"external ({version_of(name)})")
             return
         self.modules.add(name)
 
