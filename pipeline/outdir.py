@@ -45,16 +45,15 @@ def write_files(out_dir: Path, stages: Iterable[Stage], visit: list[str],
                 (out_dir / name).unlink(missing_ok=True)
 
 
-def finish(out_dir: Path, record: dict[str, Any], report: tuple[str | None] | None, cache: Any) -> None:
-    """``report.html``, then ``run.json``: the directory is complete.
+def write_page(out_dir: Path, record: dict[str, Any], body: str | None, cache: Any) -> None:
+    """``report.html``: the report stage's cached ``body`` under this run's header; a body of None
+    (the report off) removes an earlier run's page."""
+    from pipeline.report import page
 
-    ``report`` is ``(body,)`` when the report stage was visited: its cached body with this run's
-    header makes the page, and a body of None (the report off) removes an earlier run's page;
-    None leaves ``report.html`` alone (e.g. ``--to export``).
-    """
-    if report is not None:
-        from pipeline.report import page
+    page.write(out_dir / "report.html", page.run_page(out_dir, record, body, cache), FILE_MODE)
 
-        page.write(out_dir / "report.html", page.run_page(out_dir, record, report[0], cache), FILE_MODE)
+
+def write_record(out_dir: Path, record: dict[str, Any]) -> None:
+    """``run.json``, written last: the directory is complete."""
     atomic_write(out_dir / "run.json", json.dumps(record, indent=2, default=str).encode(), mode=FILE_MODE,
                  hint="--out DIR")

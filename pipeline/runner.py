@@ -112,8 +112,9 @@ class Runner:
             self._notify_error("on_pipeline_error", exc, config=self.config)
             raise
         if out_dir is not None:
-            report = (self._output("report", "report_body"),) if "report" in visit else None
-            outdir.finish(Path(out_dir), record, report, self.cache)
+            if "report" in visit:  # the page: cached pictures + this run's record
+                outdir.write_page(Path(out_dir), record, self._output("report", "report_body"), self.cache)
+            outdir.write_record(Path(out_dir), record)
         for pid in dict.fromkeys(self._reused.values()):
             names = ", ".join(name for name, p in self._reused.items() if p == pid)
             self.display.note(f"reused the result of another run{f' (pid {pid})' if pid else ''} for: {names}")
