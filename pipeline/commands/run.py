@@ -11,7 +11,7 @@ from typing import Any
 from pipeline.errors import PipelineError
 
 NAME = "run"
-DESCRIPTION = ("Run the stages fetch to export on the effective config (defaults, --preset, pipeline.toml, "
+DESCRIPTION = ("Run the stages fetch to report on the effective config (defaults, --preset, pipeline.toml, "
                "--set). A stage whose cache key is unchanged is reused; the others run and say why. The "
                "run ends with the test accuracy and loss and where the outputs are: a new runs/<time>/ "
                "directory (runs/latest points at the newest run with a model), or --out DIR, which replaces "
